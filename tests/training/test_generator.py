@@ -1,0 +1,109 @@
+"""The attention U-Net: contract shapes, attention at every scale, padding, parameter count."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from training.models.generator import (
+    AttentionUNet,
+    count_parameters,
+    crop_to,
+    default_attention,
+    pad_to_multiple,
+)
+
+
+def _inputs(n: int = 2, h: int = 32, w: int = 48, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    image01 = torch.rand(n, 3, h, w, generator=g)
+    return image01 * 2 - 1, default_attention(image01)
+
+
+def test_paper_width_has_the_papers_parameter_count() -> None:
+    # 8,636,675 = the official sid_unet_resize with self-attention (4 input channels); counting only.
+    assert count_parameters(AttentionUNet()) == 8_636_675
+    assert count_parameters(AttentionUNet(norm="layer")) == 8_636_675
+
+
+def test_output_shape_and_zero_attention_returns_input_exactly() -> None:
+    gen = AttentionUNet(width=8).eval()
+    image, attention = _inputs()
+    with torch.no_grad():
+        out = gen(image, attention)
+        assert out.shape == image.shape
+        assert not torch.equal(out, image)
+        assert torch.equal(gen(image, torch.zeros_like(attention)), image)
+
+
+def test_default_attention_is_one_minus_luma601() -> None:
+    image01 = torch.tensor([1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.5, 0.5, 0.5]).reshape(4, 3, 1, 1)
+    expected = torch.tensor([1 - 0.299, 1 - 0.587, 1 - 0.114, 0.5]).reshape(4, 1, 1, 1)
+    assert torch.allclose(default_attention(image01), expected)
+
+
+def test_attention_gates_level5_and_every_skip_at_its_own_scale() -> None:
+    """Zero attention on one 16x16 block must zero what the skips (and level 5's first conv) carry there."""
+    gen = AttentionUNet(width=4).eval()
+    image, attention = _inputs(n=1, h=32, w=32)
+    attention = attention.clone()
+    attention[..., 16:32, 0:16] = 0.0  # one aligned block: at scale 1/s it is rows 16/s.., cols ..16/s
+    captured: dict[str, torch.Tensor] = {}
+    hooks = [
+        up.conv1.register_forward_pre_hook(lambda m, a, i=i: captured.__setitem__(f"up{i}", a[0]))
+        for i, up in enumerate(gen.up)
+    ]
+    hooks.append(gen.down[4][0].act.register_forward_pre_hook(lambda m, a: captured.__setitem__("l5", a[0])))
+    with torch.no_grad():
+        gen(image, attention)
+    for h in hooks:
+        h.remove()
+    l5 = captured["l5"]  # [1, 64, 2, 2]: the block is pixel (1, 0)
+    assert torch.all(l5[..., 1, 0] == 0) and torch.all(l5[..., 0, 1] != 0)
+    for i, scale in enumerate((8, 4, 2, 1)):  # up0 meets the 1/8 skip ... up3 the full-size skip
+        cat = captured[f"up{i}"]
+        c_skip = cat.shape[1] // 2
+        skip = cat[:, c_skip:]  # [reduced upsampled path | skip * attention]
+        b = 16 // scale
+        assert torch.all(skip[..., 32 // scale - b :, :b] == 0), f"skip at 1/{scale} not gated"
+        assert skip[..., :b, b:].abs().sum() > 0
+        assert cat[:, :c_skip, 32 // scale - b :, :b].abs().sum() > 0  # the decoder path itself is not gated
+
+
+def test_sizes_must_be_padded_to_a_multiple_of_16() -> None:
+    gen = AttentionUNet(width=4).eval()
+    image, attention = _inputs(n=1, h=30, w=45)
+    with pytest.raises(ValueError, match="multiples of 16"):
+        gen(image, attention)
+    padded, size = pad_to_multiple(image)
+    assert padded.shape[-2:] == (32, 48) and size == (30, 45)
+    assert torch.equal(padded[..., 30, :45], image[..., 28, :])  # reflect, not zeros
+    assert torch.equal(crop_to(padded, size), image)
+    pa, _ = pad_to_multiple(attention)
+    with torch.no_grad():
+        assert crop_to(gen(padded, pa), size).shape == image.shape
+
+
+def test_attention_shape_mismatch_is_a_clear_error() -> None:
+    image, attention = _inputs(n=1)
+    with pytest.raises(ValueError, match="attention"):
+        AttentionUNet(width=4)(image, attention[..., :16, :])
+
+
+def test_layer_norm_variant_behaves_the_same_in_train_and_eval() -> None:
+    image, attention = _inputs()
+    for norm, same in (("layer", True), ("batch", False)):
+        gen = AttentionUNet(width=4, norm=norm)
+        with torch.no_grad():
+            train_out = gen.train()(image, attention)
+            eval_out = gen.eval()(image, attention)
+        assert torch.allclose(train_out, eval_out, atol=1e-6) is same, norm
+
+
+def test_init_follows_the_paper() -> None:
+    gen = AttentionUNet(width=16)
+    convs = torch.cat([gen.down[3][1].conv.weight.flatten(), gen.up[0].reduce.weight.flatten()])
+    assert abs(convs.std().item() - 0.02) < 0.002 and abs(convs.mean().item()) < 0.002
+    bn = gen.down[2][0].norm
+    assert abs(bn.weight.mean().item() - 1.0) < 0.01 and 0.005 < bn.weight.std().item() < 0.04
+    assert torch.all(bn.bias == 0) and torch.all(gen.down[2][0].conv.bias == 0)

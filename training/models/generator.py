@@ -1,0 +1,200 @@
+"""The one attention-guided U-Net generator of EnlightenGAN, shared by training and export.
+
+Also home of the two input conventions every caller needs: the default attention map (``1 - luma601``) and the
+padding of H and W to a multiple of 16 (and the crop that undoes it). See docs/MODEL_CONTRACT.md.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+SIZE_MULTIPLE = 16
+"""H and W of the generator's input must be multiples of this (four 2x2 max-pools)."""
+
+NormKind = Literal["batch", "layer"]
+NORM_KINDS: tuple[str, ...] = ("batch", "layer")
+
+_LUMA601 = (0.299, 0.587, 0.114)
+
+
+def default_attention(image01: torch.Tensor) -> torch.Tensor:
+    """The paper's attention map A = 1 - Y, Y = 0.299 R + 0.587 G + 0.114 B.
+
+    image01: [N, 3, H, W] RGB in [0, 1]. Returns [N, 1, H, W] in [0, 1]: dark pixels get much attention.
+    """
+    if image01.dim() != 4 or image01.shape[1] != 3:
+        raise ValueError(f"default_attention expects [N, 3, H, W], got {tuple(image01.shape)}")
+    r, g, b = image01[:, 0:1], image01[:, 1:2], image01[:, 2:3]
+    return 1.0 - (_LUMA601[0] * r + _LUMA601[1] * g + _LUMA601[2] * b)
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int = SIZE_MULTIPLE) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Reflect-pad the bottom and right of ``x`` [N, C, H, W] so that H and W are multiples of ``multiple``.
+
+    Returns the padded tensor and the original (H, W) for :func:`crop_to`. Images smaller than the padding
+    (reflect needs pad < size) fall back to replicate padding.
+    """
+    h, w = x.shape[-2:]
+    pad_h, pad_w = (-h) % multiple, (-w) % multiple
+    if pad_h or pad_w:
+        mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+        x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+    return x, (h, w)
+
+
+def crop_to(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Undo :func:`pad_to_multiple`: keep the top-left ``size`` = (H, W) of ``x`` [N, C, H', W']."""
+    return x[..., : size[0], : size[1]]
+
+
+class LayerNorm2d(nn.Module):
+    """LayerNorm over the channels of each pixel separately (ConvNeXt style), with a per-channel affine.
+
+    Why this alternative to BatchNorm: its output for a pixel depends neither on the other images in the batch
+    (so train and eval behave the same, even at batch 4) nor on other pixels (so tiled inference equals
+    whole-image inference exactly, which GroupNorm or InstanceNorm would break: their statistics change
+    with the tile).
+    """
+
+    def __init__(self, channels: int, *, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = x.mean(dim=1, keepdim=True)
+        var = (x - mean).pow(2).mean(dim=1, keepdim=True)
+        x = (x - mean) * torch.rsqrt(var + self.eps)
+        return x * self.weight[:, None, None] + self.bias[:, None, None]
+
+
+def _norm(kind: str, channels: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "layer":
+        return LayerNorm2d(channels)
+    raise ValueError(f"unknown norm {kind!r}; choose one of {NORM_KINDS}")
+
+
+class _ConvAct(nn.Module):
+    """3x3 conv (padding 1) -> LeakyReLU(0.2) -> norm, the paper's order.
+
+    ``gate`` (an attention map) multiplies the conv output before the activation.
+    """
+
+    def __init__(self, c_in: int, c_out: int, *, norm: str | None) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
+        self.act = nn.LeakyReLU(0.2)
+        self.norm = _norm(norm, c_out) if norm is not None else nn.Identity()
+
+    def forward(self, x: torch.Tensor, gate: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.conv(x)
+        if gate is not None:
+            x = x * gate
+        return self.norm(self.act(x))
+
+
+class _UpBlock(nn.Module):
+    """Bilinear 2x upsample, 3x3 conv halving the channels, concat with the attention-weighted skip,
+    then two conv blocks."""
+
+    def __init__(self, c_in: int, *, norm: str, last_norm: bool = True) -> None:
+        super().__init__()
+        c_out = c_in // 2
+        self.reduce = nn.Conv2d(c_in, c_out, 3, padding=1)
+        self.conv1 = _ConvAct(c_in, c_out, norm=norm)
+        self.conv2 = _ConvAct(c_out, c_out, norm=norm if last_norm else None)
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+        x = torch.cat([self.reduce(x), skip * attention], dim=1)
+        return self.conv2(self.conv1(x))
+
+
+class AttentionUNet(nn.Module):
+    """EnlightenGAN's generator: enhanced = R * A + I, with A max-pooled to every scale.
+
+    Like the official code, the attention map is concatenated to the image as a 4th input channel; it also
+    gates the first conv of level 5 (A/16) and every skip connection (A, A/2, A/4, A/8).
+
+    Args:
+        width: base channel count (32 = the paper: 32, 64, 128, 256, 512 over five levels).
+        norm: ``"batch"`` (the paper) or ``"layer"`` (per-pixel channel LayerNorm, see :class:`LayerNorm2d`).
+    """
+
+    def __init__(self, *, width: int = 32, norm: NormKind = "batch") -> None:
+        super().__init__()
+        if width < 1:
+            raise ValueError(f"width must be positive, got {width}")
+        _norm(norm, 1)  # fail early on an unknown kind
+        self.width = width
+        self.norm = norm
+        c = [width * 2**i for i in range(5)]
+        self.down = nn.ModuleList()
+        for level, c_out in enumerate(c):
+            c_in = 4 if level == 0 else c[level - 1]
+            pair = [_ConvAct(c_in, c_out, norm=norm), _ConvAct(c_out, c_out, norm=norm)]
+            self.down.append(nn.ModuleList(pair))
+        self.up = nn.ModuleList(
+            [_UpBlock(c[level], norm=norm, last_norm=level > 1) for level in range(4, 0, -1)]
+        )
+        self.to_residual = nn.Conv2d(c[0], 3, 1)
+        init_weights(self)
+
+    def forward(self, image: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+        """image: [N, 3, H, W] in [-1, 1]; attention: [N, 1, H, W] in [0, 1]; H, W multiples of 16.
+
+        Returns enhanced [N, 3, H, W] in the [-1, 1] scale of ``image``, not clamped.
+        """
+        _check_inputs(image, attention)
+        attentions = [attention]
+        for _ in range(4):
+            attentions.append(F.max_pool2d(attentions[-1], 2))
+        x = torch.cat([image, attention], dim=1)
+        skips = []
+        for level, (conv1, conv2) in enumerate(self.down):
+            if level > 0:
+                x = F.max_pool2d(x, 2)
+            x = conv1(x, gate=attentions[4] if level == 4 else None)
+            x = conv2(x)
+            skips.append(x)
+        # Decoder: deepest first; level-5 output is not a skip.
+        for up, skip, gate in zip(self.up, skips[3::-1], attentions[3::-1], strict=True):
+            x = up(x, skip, gate)
+        residual = self.to_residual(x)
+        return residual * attention + image
+
+
+def _check_inputs(image: torch.Tensor, attention: torch.Tensor) -> None:
+    if image.dim() != 4 or image.shape[1] != 3:
+        raise ValueError(f"image must be [N, 3, H, W], got {tuple(image.shape)}")
+    n, _, h, w = image.shape
+    if tuple(attention.shape) != (n, 1, h, w):
+        raise ValueError(f"attention must be [N, 1, H, W] = {(n, 1, h, w)}, got {tuple(attention.shape)}")
+    if h % SIZE_MULTIPLE or w % SIZE_MULTIPLE:
+        raise ValueError(
+            f"H and W must be multiples of {SIZE_MULTIPLE}, got {h}x{w}; pad with pad_to_multiple() first"
+        )
+
+
+def init_weights(module: nn.Module) -> None:
+    """The paper's init: conv weights N(0, 0.02); norm weights N(1, 0.02); all biases 0."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm2d, LayerNorm2d)):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of trainable parameters (buffers such as BatchNorm running statistics excluded)."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
