@@ -1,0 +1,84 @@
+"""EnlightenGAN's losses: relativistic average LSGAN (global), LSGAN (local patches), self-feature-preserving
+loss, the local patches they share, and the tone-curve target of the optional supervised warm-start."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from training.features import FeatureExtractor
+
+
+def relativistic_lsgan_d(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Global discriminator loss: mean((D(r) - mean D(f) - 1)^2) + mean((D(f) - mean D(r))^2).
+
+    real, fake: discriminator scores of any (matching batch) shape. Returns a scalar.
+    """
+    return ((real - fake.mean() - 1.0) ** 2).mean() + ((fake - real.mean()) ** 2).mean()
+
+
+def relativistic_lsgan_g(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Generator's global loss, the mirror image of the discriminator's:
+    mean((D(f) - mean D(r) - 1)^2) + mean((D(r) - mean D(f))^2)."""
+    return ((fake - real.mean() - 1.0) ** 2).mean() + ((real - fake.mean()) ** 2).mean()
+
+
+def lsgan_d(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Local discriminator loss: mean((D(r) - 1)^2) + mean(D(f)^2). Averaged over all patches."""
+    return ((real - 1.0) ** 2).mean() + (fake**2).mean()
+
+
+def lsgan_g(fake: torch.Tensor) -> torch.Tensor:
+    """Generator's local loss: mean((D(f) - 1)^2)."""
+    return ((fake - 1.0) ** 2).mean()
+
+
+def sfp_loss(backbone: FeatureExtractor, low: torch.Tensor, enhanced: torch.Tensor) -> torch.Tensor:
+    """Self-feature-preserving loss: MSE between affine-free instance-normalised backbone features of the
+    INPUT ``low`` and of the OUTPUT ``enhanced`` (both [N, 3, H, W] in [-1, 1]). Gradients reach ``enhanced``
+    only; the input's features are a constant target."""
+    with torch.no_grad():
+        target = F.instance_norm(backbone(low).float())
+    features = F.instance_norm(backbone(enhanced).float())
+    return F.mse_loss(features, target)
+
+
+def sample_patch_corners(
+    n_patches: int, batch: int, height: int, width: int, size: int, *, generator: torch.Generator
+) -> torch.Tensor:
+    """Random top-left corners for ``n_patches`` square patches of side ``size`` in each of ``batch`` images.
+
+    Returns an int64 tensor [n_patches, batch, 2] of (y, x).
+    """
+    if size > height or size > width:
+        raise ValueError(f"patch size {size} does not fit a {height}x{width} crop")
+    y = torch.randint(0, height - size + 1, (n_patches, batch), generator=generator)
+    x = torch.randint(0, width - size + 1, (n_patches, batch), generator=generator)
+    return torch.stack([y, x], dim=-1)
+
+
+def crop_patches(images: torch.Tensor, corners: torch.Tensor, size: int) -> torch.Tensor:
+    """Cut patches from images [N, C, H, W] at corners [P, N, 2].
+
+    Returns [P * N, C, size, size], patch-major (all images' first patch, then their second, ...)."""
+    patches = [
+        images[i, :, int(y) : int(y) + size, int(x) : int(x) + size]
+        for per_patch in corners
+        for i, (y, x) in enumerate(per_patch.tolist())
+    ]
+    return torch.stack(patches)
+
+
+def tone_curve_target(
+    low: torch.Tensor, *, target_mean: float = 0.45, min_gamma: float = 0.25
+) -> torch.Tensor:
+    """A smooth global tone curve of each input: one gamma per image, the same for the three channels (no
+    colour shift), chosen so the image's mean luma reaches about ``target_mean``; gamma is kept in
+    [``min_gamma``, 1] so the curve never darkens and never blows up the shadows.
+
+    low: [N, 3, H, W] in [-1, 1]. Returns the curved images [N, 3, H, W] in [-1, 1], with no gradient.
+    """
+    x = ((low.detach().float() + 1.0) * 0.5).clamp(0.0, 1.0)
+    luma = (0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]).mean(dim=(1, 2)).clamp(1e-3, 0.999)
+    gamma = (torch.log(torch.tensor(target_mean)) / torch.log(luma)).clamp(min_gamma, 1.0)
+    return x.pow(gamma.view(-1, 1, 1, 1)) * 2.0 - 1.0
