@@ -1,0 +1,121 @@
+"""Training configuration as frozen dataclasses; serialised to JSON in every run folder and checkpoint."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The generator's architecture (all that export needs to rebuild it)."""
+
+    width: int = 32  # base channels; 32 = the paper (8.6 M parameters), 16 is about 4x cheaper
+    norm: str = "batch"  # "batch" (paper) or "layer" (same in train and eval, tiling-exact)
+    d_base: int = 64  # discriminators' base channels
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Two folders of unpaired images and how crops are cut from them."""
+
+    low: str = ""
+    normal: str = ""
+    crop: int = 320
+    # (first step, crop side) pairs for a crop-size curriculum, e.g. ((0, 128), (3000, 256)); empty: `crop`.
+    crop_schedule: tuple[tuple[int, int], ...] = ()
+    # (filename glob, weight) pairs for the low folder, first match wins, e.g. (("nightlfx_*", 4.0),).
+    low_weights: tuple[tuple[str, float], ...] = ()
+    hflip: bool = True
+    workers: int = 0
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    backbone: str = "efficientnet_lite0"  # or "vgg16" (the paper) with vgg16_weights or a connection
+    vgg16_weights: str | None = None
+    patches: int = 5  # random local patches besides the one the reference code always takes: 1 + 5
+    patch_size: int = 32
+    w_gan_global: float = 1.0
+    w_gan_local: float = 1.0
+    w_sfp_global: float = 1.0
+    w_sfp_local: float = 1.0
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    lr: float = 1e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    # Paper: constant lr for `epochs_constant`, then linear decay to 0 over `epochs_decay`.
+    epochs_constant: int = 100
+    epochs_decay: int = 100
+    # Step-based schedule for short runs: when set it replaces the epochs; lr decays over the last
+    # `decay_fraction` of the steps.
+    max_steps: int | None = None
+    decay_fraction: float = 0.5
+    # Supervised warm-start of G toward a smooth global tone curve of the input before the GAN phase.
+    warmup_steps: int = 0
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    batch_size: int = 4  # global batch (split over torchrun ranks)
+    seed: int = 0
+    amp: bool = True  # mixed precision; only used on CUDA
+    ema_decay: float = 0.999  # 0 disables the moving average of G
+    log_every: int = 10
+    sample_every: int = 200
+    checkpoint_every: int = 500
+    threads: int | None = None  # torch CPU threads; None: torch's default
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """The config as plain JSON-compatible data."""
+    return dataclasses.asdict(config)
+
+
+def _coerce(tp: Any, value: Any) -> Any:
+    if dataclasses.is_dataclass(tp):
+        return from_dict(tp, value)
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _coerce(inner[0], value)
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(args[0], v) for v in value)
+        return tuple(_coerce(a, v) for a, v in zip(args, value, strict=True))
+    if tp is float and isinstance(value, int):
+        return float(value)
+    return value
+
+
+def from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """Rebuild the dataclass ``cls`` from :func:`to_dict` output; unknown keys are a clear error."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
+    return cls(**{k: _coerce(hints[k], v) for k, v in data.items()})
+
+
+def save_config(config: TrainConfig, path: Path) -> None:
+    path.write_text(json.dumps(to_dict(config), indent=2) + "\n")
+
+
+def load_config(path: Path) -> TrainConfig:
+    return from_dict(TrainConfig, json.loads(Path(path).read_text()))

@@ -1,0 +1,167 @@
+"""Unpaired training crops: a folder of low-light images and a folder of normal-light images.
+
+Every sample is a pure function of (seed, global sample index k): which images, where the crop falls, whether
+it is flipped. The index of sample j of step s on rank r is ``s * global_batch + r * local_batch + j``
+(:class:`StepSampler`), so a resumed run sees exactly the batches an uninterrupted one would, whatever the
+number of loader workers, and torchrun ranks split each global batch without overlap.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+from torch.utils.data import Dataset, Sampler
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
+_DECODE_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+_MAX_RETRIES = 32
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """Image files directly in ``folder``, sorted by name; a clear error when there are none."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"image folder not found: {folder}")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise FileNotFoundError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}")
+    return files
+
+
+def crop_at_step(step: int, crop: int, schedule: Sequence[tuple[int, int]] = ()) -> int:
+    """Crop side for ``step``: from the last schedule entry (first_step, side) with first_step <= step,
+    else ``crop``."""
+    side = crop
+    for first_step, entry in sorted(schedule):
+        if step >= first_step:
+            side = entry
+    return side
+
+
+def sampling_weights(files: Sequence[Path], rules: Sequence[tuple[str, float]]) -> np.ndarray | None:
+    """Per-file probabilities from (filename glob, weight) rules, first match wins, unmatched weigh 1.
+
+    Returns None when there are no rules (uniform epochs without replacement are used then)."""
+    if not rules:
+        return None
+    matches = [next((w for pattern, w in rules if fnmatch.fnmatch(f.name, pattern)), 1.0) for f in files]
+    weights = np.array(matches, np.float64)
+    if np.any(weights < 0) or weights.sum() <= 0:
+        raise ValueError(f"sampling weights must be >= 0 with a positive sum, got rules {list(rules)}")
+    return weights / weights.sum()
+
+
+def _to_tensor(image: Image.Image) -> torch.Tensor:
+    """PIL RGB image -> [3, H, W] float32 in [-1, 1]."""
+    array = np.asarray(image, dtype=np.float32) / 127.5 - 1.0
+    return torch.from_numpy(array.transpose(2, 0, 1).copy())
+
+
+class UnpairedCrops(Dataset):
+    """``dataset[k]`` -> {"low": [3, c, c], "normal": [3, c, c]} in [-1, 1], c the crop side of k's step.
+
+    Low images are visited in per-epoch random order (or drawn by ``low_weights``); normal images are drawn
+    at random. Small images are resized up (bicubic) so their short side covers the crop. Unreadable files are
+    skipped with a warning (once per file) and replaced by another draw.
+    """
+
+    def __init__(
+        self,
+        *,
+        low_dir: str | Path,
+        normal_dir: str | Path,
+        global_batch: int,
+        seed: int = 0,
+        crop: int = 320,
+        crop_schedule: Sequence[tuple[int, int]] = (),
+        low_weights: Sequence[tuple[str, float]] = (),
+        hflip: bool = True,
+    ) -> None:
+        self.low = list_images(low_dir)
+        self.normal = list_images(normal_dir)
+        self.low_p = sampling_weights(self.low, low_weights)
+        self.global_batch = global_batch
+        self.seed = seed
+        self.crop = crop
+        self.crop_schedule = tuple(crop_schedule)
+        self.hflip = hflip
+        self._bad: set[Path] = set()
+        self._perm_epoch, self._perm = -1, np.arange(0)
+
+    def __len__(self) -> int:
+        """Samples in one epoch: one pass over the low-light folder."""
+        return len(self.low)
+
+    def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
+        rng = np.random.default_rng([self.seed, k])
+        side = crop_at_step(k // self.global_batch, self.crop, self.crop_schedule)
+        low = self._load(self.low, self._low_index(k, rng), rng)
+        normal = self._load(self.normal, int(rng.integers(len(self.normal))), rng)
+        return {"low": self._crop(low, side, rng), "normal": self._crop(normal, side, rng)}
+
+    def _low_index(self, k: int, rng: np.random.Generator) -> int:
+        if self.low_p is not None:
+            return int(rng.choice(len(self.low), p=self.low_p))
+        epoch = k // len(self.low)
+        if epoch != self._perm_epoch:
+            self._perm_epoch = epoch
+            self._perm = np.random.default_rng([self.seed, epoch, 1]).permutation(len(self.low))
+        return int(self._perm[k % len(self.low)])
+
+    def _load(self, files: list[Path], index: int, rng: np.random.Generator) -> Image.Image:
+        for _ in range(_MAX_RETRIES):
+            path = files[index]
+            if path not in self._bad:
+                try:
+                    with Image.open(path) as image:
+                        return ImageOps.exif_transpose(image).convert("RGB")
+                except _DECODE_ERRORS as exc:
+                    self._bad.add(path)
+                    log.warning("skipping unreadable image %s: %s", path, exc)
+            index = int(rng.integers(len(files)))
+        raise RuntimeError(
+            f"{_MAX_RETRIES} draws in a row found only unreadable images in {files[0].parent} "
+            f"({len(self._bad)} bad files seen)"
+        )
+
+    def _crop(self, image: Image.Image, side: int, rng: np.random.Generator) -> torch.Tensor:
+        w, h = image.size
+        if min(w, h) < side:
+            scale = side / min(w, h)
+            w, h = max(side, round(w * scale)), max(side, round(h * scale))
+            image = image.resize((w, h), Image.Resampling.BICUBIC)
+        x, y = int(rng.integers(w - side + 1)), int(rng.integers(h - side + 1))
+        image = image.crop((x, y, x + side, y + side))
+        if self.hflip and rng.random() < 0.5:
+            image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        return _to_tensor(image)
+
+
+class StepSampler(Sampler[int]):
+    """Endless sample indices for one rank, from ``start_step`` on: rank r's share of step s is
+    ``s * global_batch + r * local_batch + [0, local_batch)``.
+
+    Use it with a DataLoader whose batch_size is ``local_batch``."""
+
+    def __init__(self, *, global_batch: int, rank: int = 0, world_size: int = 1, start_step: int = 0) -> None:
+        if global_batch % world_size:
+            raise ValueError(f"batch size {global_batch} is not divisible by {world_size} ranks")
+        self.global_batch = global_batch
+        self.local_batch = global_batch // world_size
+        self.rank = rank
+        self.start_step = start_step
+
+    def __iter__(self) -> Iterator[int]:
+        step = self.start_step
+        while True:
+            first = step * self.global_batch + self.rank * self.local_batch
+            yield from range(first, first + self.local_batch)
+            step += 1
