@@ -1,0 +1,153 @@
+"""python -m training train | export | evaluate
+
+``train`` lives here; ``export`` and ``evaluate`` hand their arguments to training.export / training.evaluate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from training.config import TrainConfig, from_dict, to_dict
+
+log = logging.getLogger("training")
+
+
+def _pairs(text: str, sep: str, cast: Any) -> tuple[tuple[Any, Any], ...]:
+    """ "a=1,b=2" -> (("a", cast("1")), ...) with ``sep`` between key and value."""
+    out = []
+    for item in filter(None, (s.strip() for s in text.split(","))):
+        key, _, value = item.rpartition(sep)
+        if not key:
+            raise argparse.ArgumentTypeError(f"expected KEY{sep}VALUE, got {item!r}")
+        out.append(cast(key, value))
+    return tuple(out)
+
+
+def _crop_schedule(text: str) -> tuple[tuple[int, int], ...]:
+    return _pairs(text, ":", lambda k, v: (int(k), int(v)))
+
+
+def _low_weights(text: str) -> tuple[tuple[str, float], ...]:
+    return _pairs(text, "=", lambda k, v: (k, float(v)))
+
+
+# CLI option -> (config section or None for top level, field name)
+_OPTIONS: dict[str, tuple[str | None, str, Any, str]] = {
+    "low": ("data", "low", str, "folder of low-light images"),
+    "normal": ("data", "normal", str, "folder of normal-light images"),
+    "crop": ("data", "crop", int, "crop side in pixels (320 = paper)"),
+    "crop_schedule": (
+        "data",
+        "crop_schedule",
+        _crop_schedule,
+        "curriculum 'STEP:SIDE,...', e.g. 0:128,3000:256",
+    ),
+    "low_weights": ("data", "low_weights", _low_weights, "sampling weights 'GLOB=W,...', e.g. nightlfx_*=4"),
+    "workers": ("data", "workers", int, "data loader worker processes"),
+    "width": ("model", "width", int, "generator base width (32 = paper)"),
+    "norm": ("model", "norm", str, "generator norm: batch (paper) or layer"),
+    "backbone": ("loss", "backbone", str, "SFP backbone: efficientnet_lite0 (offline) or vgg16 (paper)"),
+    "vgg16_weights": ("loss", "vgg16_weights", str, "torchvision vgg16 state-dict file"),
+    "lr": ("optim", "lr", float, "Adam learning rate"),
+    "epochs_constant": ("optim", "epochs_constant", int, "epochs at constant lr"),
+    "epochs_decay": ("optim", "epochs_decay", int, "epochs of linear decay to 0"),
+    "max_steps": ("optim", "max_steps", int, "total steps (replaces the epochs)"),
+    "decay_fraction": ("optim", "decay_fraction", float, "share of --max-steps with decaying lr"),
+    "warmup_steps": ("optim", "warmup_steps", int, "supervised tone-curve warm-start steps before the GAN"),
+    "batch_size": (None, "batch_size", int, "global batch size"),
+    "seed": (None, "seed", int, "random seed"),
+    "ema_decay": (None, "ema_decay", float, "moving average of G (0 disables)"),
+    "log_every": (None, "log_every", int, "steps between progress lines"),
+    "sample_every": (None, "sample_every", int, "steps between sample sheets"),
+    "checkpoint_every": (None, "checkpoint_every", int, "steps between checkpoints"),
+    "threads": (None, "threads", int, "torch CPU threads"),
+}
+# Options that change neither results nor schedule may be given again when resuming.
+_RESUME_OVERRIDES = {"threads", "workers", "max_steps"}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m training train", description="Train EnlightenGAN (unpaired).")
+    p.add_argument("--out", type=Path, help="run folder (config, checkpoints, samples, tensorboard)")
+    p.add_argument("--config", type=Path, help="JSON config (as written to RUN_DIR/config.json)")
+    p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue the run in RUN_DIR exactly")
+    p.add_argument("--stop-at", type=int, metavar="STEP", help="stop (with a checkpoint) at this step")
+    p.add_argument("--no-amp", action="store_true", help="full precision on GPU")
+    for name, (_, _, cast, help_text) in _OPTIONS.items():
+        p.add_argument("--" + name.replace("_", "-"), type=cast, help=help_text)
+    return p
+
+
+def _with_overrides(
+    config: TrainConfig, args: argparse.Namespace, names: set[str] | None = None
+) -> TrainConfig:
+    sections: dict[str | None, dict[str, Any]] = {}
+    for name, (section, field, _, _) in _OPTIONS.items():
+        value = getattr(args, name)
+        if value is not None and (names is None or name in names):
+            sections.setdefault(section, {})[field] = value
+    top = sections.pop(None, {})
+    for section, fields in sections.items():
+        top[section] = dataclasses.replace(getattr(config, section), **fields)
+    return dataclasses.replace(config, **top)
+
+
+def train_main(argv: list[str]) -> int:
+    from training.trainer import resume_config, train
+
+    args = _parser().parse_args(argv)
+    if args.resume is not None:
+        ignored = [n for n in _OPTIONS if getattr(args, n) is not None and n not in _RESUME_OVERRIDES]
+        if ignored or args.config or args.no_amp:
+            raise SystemExit(f"--resume continues with the run's own config; not allowed with: {ignored}")
+        config = _with_overrides(resume_config(args.resume), args, _RESUME_OVERRIDES)
+        if args.max_steps is not None:
+            log.warning("--max-steps changes the learning-rate schedule of the resumed run")
+        train(config, args.resume, resume=True, stop_at=args.stop_at)
+        return 0
+    if args.out is None:
+        raise SystemExit("--out RUN_DIR is required (or --resume RUN_DIR)")
+    config = from_dict(TrainConfig, json.loads(args.config.read_text())) if args.config else TrainConfig()
+    config = _with_overrides(config, args)
+    if args.no_amp:
+        config = dataclasses.replace(config, amp=False)
+    if not config.data.low or not config.data.normal:
+        raise SystemExit("--low and --normal (or a --config that names them) are required")
+    log.info("config: %s", json.dumps(to_dict(config)))
+    train(config, args.out, stop_at=args.stop_at)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    is_main_rank = os.environ.get("RANK", "0") == "0"
+    logging.basicConfig(
+        level=logging.INFO if is_main_rank else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    commands = ("train", "export", "evaluate")
+    if not argv or argv[0] not in commands:
+        sys.stderr.write(f"usage: python -m training {{{'|'.join(commands)}}} [options]\n")
+        return 2
+    command, rest = argv[0], argv[1:]
+    if command == "train":
+        return train_main(rest)
+    # Hooks: the export and evaluate commands live in their own modules, each with main(argv) -> int.
+    if command == "export":
+        from training import export
+
+        return export.main(rest)
+    from training import evaluate
+
+    return evaluate.main(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
