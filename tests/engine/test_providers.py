@@ -1,0 +1,96 @@
+"""Providers: what is offered, what is chosen, and the CPU fallback at load and at run time.
+
+This ONNX Runtime is the CPU build, so the load-time fallback is exercised for real by asking for CUDA
+and DirectML, which it lacks. A GPU that fails while running cannot be produced here; instead a real
+session that has a non-CPU provider registered (Azure, which this build includes) and that really fails
+in ``session.run`` (its image size is pinned to 16 x 16) stands in for it. That shows the engine's
+recovery: a CPU session is built, the tile is rerun, the reason is recorded once. It cannot show that a
+particular GPU driver's failure surfaces as an exception rather than, say, a hang.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from enlighten_desktop.bench import synthetic_photo
+from enlighten_desktop.engine.errors import ModelError, ProviderError
+from enlighten_desktop.engine.model import EnhancerModel
+from enlighten_desktop.engine.pipeline import enhance, run_to_end
+from enlighten_desktop.engine.providers import (
+    CPU,
+    ProviderReport,
+    available_providers,
+    providers_for,
+    unavailable_notice,
+)
+
+
+def test_the_list_always_ends_with_the_cpu():
+    assert CPU in available_providers()
+    for request in ("auto", "cpu", "cuda", "dml", "coreml"):
+        assert providers_for(request, 1)[-1] == CPU
+    assert providers_for("cpu") == [CPU]
+
+
+def test_unknown_request_is_refused():
+    with pytest.raises(ProviderError, match="Unknown device 'tpu'"):
+        providers_for("tpu")
+
+
+@pytest.mark.parametrize(
+    ("request_", "provider"), [("cuda", "CUDAExecutionProvider"), ("dml", "DmlExecutionProvider")]
+)
+def test_a_missing_gpu_provider_falls_back_to_the_cpu_with_a_reason(contract_model_path, caplog, request_,
+                                                                     provider):
+    if provider in available_providers():
+        pytest.skip(f"{provider} is installed here")
+    assert "not available" in unavailable_notice(request_)
+    with caplog.at_level(logging.WARNING):
+        model = EnhancerModel.load(contract_model_path, provider=request_, device=1)
+    assert model.provider.requested == request_
+    assert model.provider.active == CPU
+    assert provider in model.provider.fallback_reason and "CPU" in model.provider.fallback_reason
+    assert sum(provider in r.getMessage() for r in caplog.records) == 1
+
+
+def _failing_session(path, providers):
+    """A real session whose run fails for any image bigger than 16 x 16."""
+    options = ort.SessionOptions()
+    for axis in ("height", "width"):
+        options.add_free_dimension_override_by_name(axis, 16)
+    return ort.InferenceSession(str(path), options, providers=providers)
+
+
+def test_a_provider_failing_at_run_time_is_replaced_by_the_cpu_once(cpu_model, contract_model_path, caplog):
+    if "AzureExecutionProvider" not in available_providers():
+        pytest.skip("needs a second provider to stand in for a GPU")
+    session = _failing_session(contract_model_path, ["AzureExecutionProvider", CPU])
+    model = EnhancerModel(
+        path=contract_model_path, contract=cpu_model.contract, sha256=cpu_model.sha256, session=session,
+        provider=ProviderReport(requested="auto", active=session.get_providers()[0]),
+        settings=cpu_model.settings,
+    )
+    photo = synthetic_photo(70, 40)
+    with caplog.at_level(logging.WARNING):
+        first = run_to_end(enhance(model, photo, tile=32))
+        second = run_to_end(enhance(model, photo, tile=32))
+    assert first.provider.active == CPU
+    assert "AzureExecutionProvider failed while enhancing" in first.provider.fallback_reason
+    assert sum("failed while enhancing" in r.getMessage() for r in caplog.records) == 1
+    expected = run_to_end(enhance(cpu_model, photo, tile=32)).enhanced
+    np.testing.assert_array_equal(first.enhanced, expected)
+    np.testing.assert_array_equal(second.enhanced, expected)
+
+
+def test_a_cpu_session_failing_at_run_time_is_a_model_error(cpu_model, contract_model_path):
+    session = _failing_session(contract_model_path, [CPU])
+    model = EnhancerModel(
+        path=contract_model_path, contract=cpu_model.contract, sha256=cpu_model.sha256, session=session,
+        provider=ProviderReport(requested="cpu", active=CPU), settings=cpu_model.settings,
+    )
+    with pytest.raises(ModelError, match="test-enhancer.onnx failed"):
+        run_to_end(enhance(model, synthetic_photo(40, 40)))
