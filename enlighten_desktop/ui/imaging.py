@@ -1,0 +1,63 @@
+"""numpy <-> QImage and resizing, for display only (the engine never sees these 8-bit copies).
+
+Conversions of big photos run in workers: a QImage is plain memory, safe to build off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from PySide6.QtGui import QImage
+
+
+def to_qimage(rgb: np.ndarray) -> QImage:
+    """rgb: H x W x 3 float32 [0, 1] (or uint8) -> an RGB888 QImage that owns its pixels."""
+    if rgb.dtype != np.uint8:
+        rgb = to_uint8(rgb)
+    rgb = np.ascontiguousarray(rgb)
+    height, width = rgb.shape[:2]
+    image = QImage(rgb.data, width, height, rgb.strides[0], QImage.Format.Format_RGB888)
+    return image.copy()  # detach from the numpy buffer, which Python may free
+
+
+def rgba_to_qimage(rgba: np.ndarray) -> QImage:
+    """rgba: H x W x 4 uint8 (straight alpha) -> an RGBA8888 QImage that owns its pixels."""
+    rgba = np.ascontiguousarray(rgba)
+    height, width = rgba.shape[:2]
+    return QImage(rgba.data, width, height, rgba.strides[0], QImage.Format.Format_RGBA8888).copy()
+
+
+def to_uint8(rgb: np.ndarray) -> np.ndarray:
+    """float32 [0, 1] -> uint8, rounded, in row blocks so no full-size float temporary is made."""
+    out = np.empty(rgb.shape, dtype=np.uint8)
+    rows = 512
+    for top in range(0, rgb.shape[0], rows):
+        block = rgb[top:top + rows] * 255.0
+        block += 0.5
+        np.clip(block, 0, 255, out=block)
+        out[top:top + rows] = block
+    return out
+
+
+def fit_size(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """The size of a proxy whose longest side is at most ``max_side`` (never enlarged)."""
+    scale = min(1.0, max_side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def resize_rgb(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    """H x W x 3 float32 [0, 1] -> height x width x 3 float32, area-filtered (for previews)."""
+    if rgb.shape[1] == width and rgb.shape[0] == height:
+        return rgb
+    channels = [resize_plane(rgb[..., c], width, height) for c in range(3)]
+    return np.stack(channels, axis=-1)
+
+
+def resize_plane(plane: np.ndarray, width: int, height: int) -> np.ndarray:
+    """H x W float32 -> height x width float32 (box filter down, bilinear up); values keep their range."""
+    if plane.shape[1] == width and plane.shape[0] == height:
+        return plane.astype(np.float32, copy=False)
+    image = Image.fromarray(np.ascontiguousarray(plane, dtype=np.float32), mode="F")
+    shrinking = width < plane.shape[1]
+    method = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
+    return np.asarray(image.resize((width, height), method), dtype=np.float32)

@@ -1,0 +1,388 @@
+"""The main window: compare view in the centre, adjustments on the right, the batch queue below.
+
+It owns no image logic: PhotoSession (current photo), BatchRunner and QueueModel (batch) do the work; this
+class builds widgets, menus and shortcuts and connects their signals.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Slot
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QImage, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from enlighten_desktop import APP_NAME
+from enlighten_desktop.engine.batch import collect_inputs
+from enlighten_desktop.engine.imageio import SUPPORTED_SUFFIXES
+from enlighten_desktop.engine.providers import ProviderReport, unavailable_notice
+from enlighten_desktop.ui import theme
+from enlighten_desktop.ui.batch_runner import BatchRunner
+from enlighten_desktop.ui.models import EngineConfig, ModelCache
+from enlighten_desktop.ui.photo_session import PhotoSession
+from enlighten_desktop.ui.queue_model import QueueModel, open_queue_state
+from enlighten_desktop.ui.settings import AppSettings
+from enlighten_desktop.ui.thumbnails import ThumbnailLoader
+from enlighten_desktop.ui.widgets.adjust_panel import AdjustPanel
+from enlighten_desktop.ui.widgets.compare_view import CompareMode, CompareView
+from enlighten_desktop.ui.widgets.preferences_dialog import PreferencesDialog
+from enlighten_desktop.ui.widgets.queue_panel import QueuePanel
+
+log = logging.getLogger(__name__)
+
+
+class Banner(QLabel):
+    """A one-line notice above the photo: missing model, CPU fallback, a failed photo, batch done."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWordWrap(True)
+        self.setOpenExternalLinks(False)
+        self.setContentsMargins(10, 6, 10, 6)
+        self.hide()
+
+    def show_message(self, text: str, colour=theme.WARNING) -> None:
+        self.setStyleSheet(f"background: {colour.darker(260).name()}; color: {colour.lighter(130).name()};")
+        self.setText(text)
+        self.show()
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, *, settings: AppSettings, model_path: Path | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self._model_override = model_path
+        self.setWindowTitle(APP_NAME)
+        self.setAcceptDrops(True)
+        self.models = ModelCache()
+        self.session = PhotoSession(config=self.engine_config(), models=self.models, parent=self)
+        self.session.strength = settings.strength
+        self.queue = QueueModel(state=open_queue_state(settings.queue_state_path), parent=self)
+        self.runner = BatchRunner(queue=self.queue, models=self.models, settings=self._batch_settings,
+                                  parent=self)
+        self.thumbnails = ThumbnailLoader(queue=self.queue, parent=self)
+        self._overlay: QImage | None = None
+        self._output_folder: Path | None = None
+
+        self.compare = CompareView()
+        self.banner = Banner()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.compare, 1)
+        self.setCentralWidget(central)
+
+        self.adjust = AdjustPanel()
+        self.adjust.strength.setValue(round(settings.strength * 100))
+        self.adjust.opacity.setValue(round(settings.overlay_opacity * 100))
+        self.adjust.size.setValue(settings.brush_size)
+        self.adjust.softness.setValue(round(settings.brush_softness * 100))
+        self._dock("Adjust", self.adjust, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.queue_panel = QueuePanel(queue=self.queue)
+        self.queue_panel.options.set_options(settings.output_options())
+        self._dock("Queue", self.queue_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+
+        self.stage = QLabel("Drop photos or folders here, or use File › Open.")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.hide()
+        self.provider_label = QLabel()
+        self.zoom_label = QLabel()
+        self.zoom_label.setContentsMargins(8, 0, 8, 0)
+        self.compare.zoom_changed.connect(lambda percent: self.zoom_label.setText(f"{percent:.0f} %"))
+        self.fallback_label = QLabel()
+        self.fallback_label.setStyleSheet(f"color: {theme.WARNING.name()};")
+        self.statusBar().addWidget(self.stage, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.fallback_label)
+        self.statusBar().addPermanentWidget(self.provider_label)
+
+        self._connect()
+        self._build_menus()
+        self._show_model_notice()
+        self.thumbnails.request([item.source for item in self.queue.items()])
+        if not self.restoreGeometry(settings.window_geometry):
+            self.resize(1400, 900)
+        self.restoreState(settings.window_state)
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower()}")  # so saveState/restoreState can find it
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    # -- configuration -------------------------------------------------------------------------------
+    def engine_config(self) -> EngineConfig:
+        s = self.settings
+        return EngineConfig(model_path=self._model_override or s.model_path, provider=s.provider,
+                            device=s.device, tile=s.tile, preview_side=s.preview_side)
+
+    def _batch_settings(self):
+        return self.engine_config(), self.queue_panel.options.options(), self.session.strength
+
+    def _show_model_notice(self) -> None:
+        config = self.engine_config()
+        notice = config.missing_model_notice() or unavailable_notice(config.provider)
+        if notice:
+            self.banner.show_message(notice)
+        else:
+            self.banner.hide()
+
+    # -- wiring --------------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        session, compare, adjust, panel = self.session, self.compare, self.adjust, self.queue_panel
+        session.photo_loaded.connect(self._on_photo_loaded)
+        session.result_ready.connect(compare.set_after)
+        session.overlay_ready.connect(self._on_overlay)
+        session.stage_changed.connect(self._on_stage)
+        session.progress.connect(self._on_progress)
+        session.provider_changed.connect(self._on_provider)
+        session.failed.connect(lambda message: self.banner.show_message(message, theme.ERROR))
+        session.exported.connect(lambda path: self.stage.setText(f"Saved {path}"))
+        compare.stroke_started.connect(session.begin_stroke)
+        compare.stroke_moved.connect(session.continue_stroke)
+        compare.stroke_finished.connect(session.end_stroke)
+
+        adjust.strength.valueChanged.connect(self._on_strength)
+        adjust.show_overlay.toggled.connect(lambda _on: self._update_overlay())
+        adjust.opacity.valueChanged.connect(lambda _v: self._update_overlay())
+        adjust.brush.toggled.connect(self._on_brush_toggled)
+        adjust.size.valueChanged.connect(lambda _v: self._apply_brush())
+        adjust.softness.valueChanged.connect(lambda _v: self._apply_brush())
+        adjust.subtract.toggled.connect(lambda _v: self._apply_brush())
+        adjust.undo.clicked.connect(session.undo_edit)
+        adjust.reset.clicked.connect(session.reset_edit)
+
+        panel.table.selectionModel().currentRowChanged.connect(
+            lambda current, _previous: self.open_row(current.row()) if current.isValid() else None)
+        panel.add.clicked.connect(self.open_files)
+        panel.export.clicked.connect(self.runner.start)
+        panel.pause.clicked.connect(self.runner.pause)
+        panel.cancel.clicked.connect(lambda: self.runner.cancel_rows(panel.selected_rows()))
+        panel.cancel_all.clicked.connect(self.runner.cancel_all)
+        panel.retry.clicked.connect(self.runner.retry_failed)
+        panel.remove.clicked.connect(lambda: self.runner.remove_rows(panel.selected_rows()))
+        panel.open_folder.clicked.connect(self.open_output_folder)
+        panel.options.changed.connect(self.settings.set_output_options)
+        self.runner.running_changed.connect(self._on_batch_running)
+        self.runner.finished.connect(self._on_batch_finished)
+        self.runner.notice.connect(lambda message: self.banner.show_message(message, theme.ERROR))
+
+    def _build_menus(self) -> None:
+        def action(menu, text: str, slot, shortcut=None, checkable: bool = False):
+            act = menu.addAction(text)
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+            act.setCheckable(checkable)
+            act.triggered.connect(slot)
+            return act
+
+        keys = QKeySequence.StandardKey
+        file = self.menuBar().addMenu("&File")
+        action(file, "&Open photos…", self.open_files, keys.Open)
+        action(file, "Open &folder…", self.open_folder, "Ctrl+Shift+O")
+        file.addSeparator()
+        action(file, "&Export queue", self.runner.start, "Ctrl+E")
+        action(file, "Export &current photo", self.export_current, "Ctrl+Shift+E")
+        file.addSeparator()
+        action(file, "&Preferences…", self.show_preferences, keys.Preferences).setShortcuts(
+            [QKeySequence(keys.Preferences), QKeySequence("Ctrl+,")])
+        file.addSeparator()
+        action(file, "&Quit", self.close, keys.Quit)
+
+        view = self.menuBar().addMenu("&View")
+        compare = self.compare
+        toolbar = self.addToolBar("View")
+        toolbar.setObjectName("toolbar_view")
+        toolbar.addActions([
+            action(view, "&Split", lambda: compare.set_mode(CompareMode.SPLIT), "S"),
+            action(view, "Side &by side", lambda: compare.set_mode(CompareMode.SIDE_BY_SIDE), "Y"),
+            action(view, "&Before ⇄ after", compare.toggle_before_after, "\\"),
+        ])
+        view.addSeparator()
+        toolbar.addSeparator()
+        toolbar.addActions([
+            action(view, "&Fit", compare.fit, "Ctrl+0"),
+            action(view, "100 %", lambda: compare.zoom_to(100), "Ctrl+1"),
+            action(view, "200 %", lambda: compare.zoom_to(200), "Ctrl+2"),
+        ])
+        toolbar.addWidget(self.zoom_label)
+        action(view, "Zoom &in", compare.zoom_in, keys.ZoomIn)
+        action(view, "Zoom &out", compare.zoom_out, keys.ZoomOut)
+        view.addSeparator()
+        action(view, "Show &attention map", self.adjust.show_overlay.toggle, "A")
+
+        edit = self.menuBar().addMenu("&Edit")
+        action(edit, "&Undo brush stroke", self.session.undo_edit, keys.Undo)
+        action(edit, "&Reset attention edits", self.session.reset_edit, "Ctrl+Shift+R")
+        action(edit, "Attention &brush", self.adjust.brush.toggle, "B")
+        action(edit, "Brush add/subtract", self._toggle_subtract, "X")
+        action(edit, "Smaller brush", lambda: self._scale_brush(0.8), "[")
+        action(edit, "Larger brush", lambda: self._scale_brush(1.25), "]")
+
+        queue = self.menuBar().addMenu("&Queue")
+        action(queue, "&Start / resume", self.runner.start, "Ctrl+Return")
+        action(queue, "&Pause", self.runner.pause, "Ctrl+.")
+        action(queue, "&Cancel all", self.runner.cancel_all, "Ctrl+Shift+.")
+        action(queue, "&Retry failed", self.runner.retry_failed, "Ctrl+R")
+        action(queue, "Re&move selected", lambda: self.runner.remove_rows(self.queue_panel.selected_rows()),
+               keys.Delete)
+        action(queue, "Open &output folder", self.open_output_folder, "Ctrl+Shift+F")
+
+    # -- opening -------------------------------------------------------------------------------------
+    def add_paths(self, paths: list[str | Path]) -> list[Path]:
+        """Queue photos and folders (folders searched recursively if set); show the first new photo."""
+        pairs = collect_inputs([Path(p) for p in paths], recursive=self.settings.recursive,
+                               options=self.queue_panel.options.options())
+        added = self.queue.add(pairs)
+        self.thumbnails.request(added)
+        if pairs and self.session.path is None:
+            row = self.queue.row_of(pairs[0][0].resolve())
+            if row is not None:
+                self.queue_panel.table.selectRow(row)
+                self.open_row(row)
+        self.stage.setText(f"Queued {len(added)} photo(s)." if added else "Those photos are already queued.")
+        return added
+
+    def open_row(self, row: int) -> None:
+        if 0 <= row < self.queue.rowCount():
+            source = self.queue.item(row).source
+            if source != self.session.path:
+                self.session.open(source)
+
+    def open_files(self) -> None:
+        suffixes = " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES))
+        files, _ = QFileDialog.getOpenFileNames(self, "Open photos", self.settings.last_folder,
+                                                f"Photos ({suffixes});;All files (*)")
+        if files:
+            self.settings.last_folder = str(Path(files[0]).parent)
+            self.add_paths(files)
+
+    def open_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open folder", self.settings.last_folder)
+        if folder:
+            self.settings.last_folder = folder
+            self.add_paths([folder])
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.add_paths(paths)
+
+    # -- current photo -------------------------------------------------------------------------------
+    @Slot(object, int, int)
+    def _on_photo_loaded(self, before: QImage, width: int, height: int) -> None:
+        self.compare.set_images(before=before, after=None, width=width, height=height)
+        self.setWindowTitle(f"{self.session.path.name} — {APP_NAME}" if self.session.path else APP_NAME)
+        self._apply_brush()
+
+    def _on_overlay(self, image: QImage) -> None:
+        self._overlay = image
+        self._update_overlay()
+
+    def _update_overlay(self) -> None:
+        opacity = self.adjust.opacity.value() / 100
+        self.settings.overlay_opacity = opacity
+        shown = self.adjust.show_overlay.isChecked() and self._overlay is not None
+        self.compare.set_overlay(self._overlay if shown else None, opacity)
+
+    def _on_strength(self, value: int) -> None:
+        self.settings.strength = value / 100
+        self.session.set_strength(value / 100)
+
+    def _on_brush_toggled(self, on: bool) -> None:
+        if on:
+            self.adjust.show_overlay.setChecked(True)  # painting blind is guesswork
+        self._apply_brush()
+
+    def _toggle_subtract(self) -> None:
+        (self.adjust.add if self.adjust.subtract.isChecked() else self.adjust.subtract).setChecked(True)
+
+    def _scale_brush(self, factor: float) -> None:
+        size = self.adjust.size.value()
+        self.adjust.size.setValue(max(size + 1, round(size * factor)) if factor > 1 else round(size * factor))
+
+    def _apply_brush(self) -> None:
+        adjust, brush = self.adjust, self.session.brush
+        self.settings.brush_size = adjust.size.value()
+        self.settings.brush_softness = adjust.softness.value() / 100
+        if brush is not None:
+            brush.radius = float(adjust.size.value())
+            brush.softness = adjust.softness.value() / 100
+            brush.subtract = adjust.subtract.isChecked()
+        on = adjust.brush.isChecked()
+        self.compare.set_brush_radius(adjust.size.value() * self.session.edit_scale() if on else None)
+
+    def _on_stage(self, stage: str) -> None:
+        text = {"loading": "Opening…", "preview": "Quick preview…", "full": "Full resolution…",
+                "ready": "Ready.", "failed": "Could not enhance this photo."}.get(stage, stage)
+        self.stage.setText(text)
+        self.progress.setVisible(stage in ("preview", "full"))
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+
+    def _on_provider(self, report: ProviderReport) -> None:
+        self.provider_label.setText(f"Running on {report.active}")
+        self.provider_label.setToolTip(f"Requested: {report.requested}")
+        if report.fell_back:
+            self.fallback_label.setText("⚠ Fell back to CPU")
+            self.fallback_label.setToolTip(report.fallback_reason)
+            self.banner.show_message(f"Running on the CPU: {report.fallback_reason}")
+        else:
+            self.fallback_label.clear()
+
+    def export_current(self) -> None:
+        self.session.export(self.queue_panel.options.options())
+
+    # -- batch ---------------------------------------------------------------------------------------
+    def _on_batch_running(self, running: bool) -> None:
+        self.stage.setText("Exporting the queue…" if running else "Queue stopped.")
+
+    def _on_batch_finished(self, done: int, failed: int, folder: object) -> None:
+        self._output_folder = folder if isinstance(folder, Path) else None
+        self.queue_panel.open_folder.setEnabled(self._output_folder is not None)
+        text = f"Batch finished: {done} done, {failed} failed."
+        self.stage.setText(text)
+        colour = theme.ERROR if failed else theme.OK
+        self.banner.show_message(f"{text} Use “Open output folder” to see the results.", colour)
+
+    def open_output_folder(self) -> None:
+        if self._output_folder is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._output_folder)))
+
+    # -- preferences and quitting --------------------------------------------------------------------
+    def show_preferences(self) -> None:
+        dialog = PreferencesDialog(settings=self.settings, parent=self)
+        if dialog.exec():
+            dialog.apply()
+            self.models.clear()
+            self.session.set_config(self.engine_config())
+            self._show_model_notice()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.settings.window_geometry = self.saveGeometry()
+        self.settings.window_state = self.saveState()
+        self.runner.shutdown()
+        self.session.shutdown()
+        self.thumbnails.shutdown()
+        super().closeEvent(event)
+

@@ -1,0 +1,308 @@
+"""The photo on screen: load it, preview it on a proxy, enhance it at full size, blend, edit attention.
+
+All heavy work runs in workers; this object lives on the GUI thread, receives their results by signals and
+re-emits display-ready QImages. A generation number discards results of a photo or edit that was replaced
+while its work was still running.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QPointF, QTimer, Signal, Slot
+from PySide6.QtGui import QImage
+
+from enlighten_desktop.engine.attention import apply_attention_edit, default_attention
+from enlighten_desktop.engine.batch import OutputOptions, output_format, output_path
+from enlighten_desktop.engine.imageio import LoadedImage, read_image, write_image
+from enlighten_desktop.engine.pipeline import CancelToken, EnhanceResult, apply_strength, enhance
+from enlighten_desktop.engine.providers import ProviderReport
+from enlighten_desktop.ui.brush import AttentionBrush
+from enlighten_desktop.ui.imaging import fit_size, resize_plane, resize_rgb, to_qimage
+from enlighten_desktop.ui.models import EngineConfig, ModelCache
+from enlighten_desktop.ui.widgets.attention_overlay import heatmap_image
+from enlighten_desktop.ui.workers import GeneratorWorker, WorkerPool, call_work
+
+log = logging.getLogger(__name__)
+
+OVERLAY_INTERVAL_MS = 40  # heat-map refresh while painting: smooth enough, cheap enough
+RENDER_DELAY_MS = 150  # after a stroke, before re-running the preview
+
+
+@dataclass(frozen=True)
+class LoadedPhoto:
+    """A decoded photo with its preview proxy. proxy: h x w x 3 float32 [0, 1]; attention: h x w."""
+
+    image: LoadedImage
+    proxy: np.ndarray
+    proxy_attention: np.ndarray
+    before: QImage  # the full-size original, ready to draw
+
+
+def _load(path: Path, preview_side: int) -> LoadedPhoto:
+    image = read_image(path)
+    height, width = image.rgb.shape[:2]
+    proxy = resize_rgb(image.rgb, *fit_size(width, height, preview_side))
+    return LoadedPhoto(image=image, proxy=proxy, proxy_attention=default_attention(proxy),
+                       before=to_qimage(image.rgb))
+
+
+class PhotoSession(QObject):
+    """State and work for the current photo; the main window only connects signals to widgets."""
+
+    photo_loaded = Signal(object, int, int)  # before QImage, full width, full height
+    result_ready = Signal(object)  # the blended result as a QImage (proxy or full size)
+    overlay_ready = Signal(object)  # the heat-map of the attention the next run will use
+    stage_changed = Signal(str)  # "loading", "preview", "full", "ready"
+    progress = Signal(int, int)
+    provider_changed = Signal(object)  # ProviderReport of the model that ran
+    failed = Signal(str)
+    exported = Signal(object)  # Path written
+
+    def __init__(self, *, config: EngineConfig, models: ModelCache, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.config = config
+        self.models = models
+        self.path: Path | None = None
+        self.photo: LoadedPhoto | None = None
+        self.brush: AttentionBrush | None = None
+        self.result: EnhanceResult | None = None
+        self.result_is_full = False
+        self.strength = 1.0
+        self._generation = 0
+        self._work = WorkerPool(threads=1, parent=self)
+        self._display = WorkerPool(threads=1, parent=self)
+        self._current: GeneratorWorker | None = None
+        self._display_busy = False
+        self._display_again = False
+        self._overlay_timer = QTimer(self, singleShot=True, interval=OVERLAY_INTERVAL_MS)
+        self._overlay_timer.timeout.connect(self.refresh_overlay)
+        self._render_timer = QTimer(self, singleShot=True, interval=RENDER_DELAY_MS)
+        self._render_timer.timeout.connect(self.render)
+
+    # -- opening -------------------------------------------------------------------------------------
+    def open(self, path: Path) -> None:
+        self._generation += 1
+        self._cancel_current()
+        self.path, self.photo, self.brush, self.result = Path(path), None, None, None
+        self.stage_changed.emit("loading")
+        self._start(call_work(lambda: _load(Path(path), self.config.preview_side), stage="loading"),
+                    self._on_loaded)
+
+    def set_config(self, config: EngineConfig) -> None:
+        """New model, device or tile size: re-run the current photo with it."""
+        self.config = config
+        if self.photo is not None:
+            self.render()
+
+    @Slot(object)
+    def _on_loaded(self, photo: LoadedPhoto) -> None:
+        self.photo = photo
+        height, width = photo.proxy.shape[:2]
+        self.brush = AttentionBrush(height=height, width=width)
+        full_h, full_w = photo.image.rgb.shape[:2]
+        self.photo_loaded.emit(photo.before, full_w, full_h)
+        self.refresh_overlay()
+        self.render()
+
+    # -- enhancement ---------------------------------------------------------------------------------
+    def render(self) -> None:
+        """Preview on the proxy now; the full-size result follows (skipped when the proxy is full size)."""
+        if self.photo is None or self.brush is None:
+            return
+        notice = self.config.missing_model_notice()
+        if notice:
+            self.failed.emit(notice)
+            return
+        self._generation += 1
+        self._cancel_current()
+        photo, edit, config = self.photo, self.brush.edit.copy(), self.config
+
+        def preview(token: CancelToken):
+            model = self.models.get(config.preview_model(), provider=config.provider, device=config.device)
+            attention = apply_attention_edit(photo.proxy_attention, edit)
+            return (yield from enhance(model, photo.proxy, attention=attention, tile=config.tile,
+                                       cancel=token))
+
+        self.stage_changed.emit("preview")
+        self._start(preview, self._on_preview)
+
+    @Slot(object)
+    def _on_preview(self, result: EnhanceResult) -> None:
+        self._show(result, full=False)
+        photo, config = self.photo, self.config
+        if photo is None or self.brush is None:
+            return
+        same_pixels = photo.proxy.shape == photo.image.rgb.shape
+        if same_pixels and config.preview_model() == config.full_model():
+            self.result_is_full = True
+            self.stage_changed.emit("ready")
+            return
+        edit = self.brush.edit.copy() if self.brush.has_edits else None
+
+        def full(token: CancelToken):
+            model = self.models.get(config.full_model(), provider=config.provider, device=config.device)
+            rgb = photo.image.rgb
+            attention = None
+            if edit is not None:
+                edit_full = resize_plane(edit, rgb.shape[1], rgb.shape[0])
+                attention = apply_attention_edit(default_attention(rgb), edit_full)
+            return (yield from enhance(model, rgb, attention=attention, tile=config.tile, cancel=token))
+
+        self.stage_changed.emit("full")
+        self._start(full, self._on_full)
+
+    @Slot(object)
+    def _on_full(self, result: EnhanceResult) -> None:
+        self._show(result, full=True)
+        self.stage_changed.emit("ready")
+
+    def _show(self, result: EnhanceResult, *, full: bool) -> None:
+        self.result, self.result_is_full = result, full
+        self.provider_changed.emit(result.provider)
+        self.render_display()
+
+    # -- strength (no model run: a blend of the kept original and result) ------------------------------
+    def set_strength(self, strength: float) -> None:
+        self.strength = strength
+        self.render_display()
+
+    def render_display(self) -> None:
+        if self.result is None:
+            return
+        if self._display_busy:
+            self._display_again = True  # coalesce: only the latest strength is drawn
+            return
+        self._display_busy = True
+        result, strength = self.result, self.strength
+        worker = GeneratorWorker(factory=call_work(
+            lambda: to_qimage(apply_strength(result.original, result.enhanced, strength)), stage="blend"))
+        worker.signals.succeeded.connect(self._on_display)
+        worker.signals.failed.connect(self._on_failed)
+        worker.signals.done.connect(self._on_display_done)
+        self._display.start(worker)
+
+    @Slot(object)
+    def _on_display(self, image: QImage) -> None:
+        self.result_ready.emit(image)
+
+    @Slot(object)
+    def _on_display_done(self, _worker: object) -> None:
+        self._display_busy = False
+        if self._display_again:
+            self._display_again = False
+            self.render_display()
+
+    # -- attention brush -----------------------------------------------------------------------------
+    def _to_edit(self, point: QPointF) -> tuple[float, float]:
+        assert self.photo is not None and self.brush is not None
+        full_h, full_w = self.photo.image.rgb.shape[:2]
+        edit_h, edit_w = self.brush.shape
+        return point.x() * edit_w / full_w, point.y() * edit_h / full_h
+
+    def edit_scale(self) -> float:
+        """Full-photo pixels per edit-map pixel (to draw the brush at its true size)."""
+        if self.photo is None or self.brush is None:
+            return 1.0
+        return self.photo.image.rgb.shape[1] / self.brush.shape[1]
+
+    def begin_stroke(self, point: QPointF) -> None:
+        if self.brush is not None:
+            self._render_timer.stop()
+            self.brush.begin(*self._to_edit(point))
+            self._overlay_timer.start()
+
+    def continue_stroke(self, point: QPointF) -> None:
+        if self.brush is not None:
+            self.brush.move(*self._to_edit(point))
+            if not self._overlay_timer.isActive():
+                self._overlay_timer.start()
+
+    def end_stroke(self) -> None:
+        if self.brush is not None:
+            self.brush.end()
+            self.refresh_overlay()
+            self._render_timer.start()
+
+    def undo_edit(self) -> None:
+        if self.brush is not None and self.brush.undo():
+            self.refresh_overlay()
+            self.render()
+
+    def reset_edit(self) -> None:
+        if self.brush is not None and self.brush.has_edits:
+            self.brush.reset()
+            self.refresh_overlay()
+            self.render()
+
+    def current_attention(self) -> np.ndarray | None:
+        """The proxy-size attention map the next run will use (H x W float32 [0, 1])."""
+        if self.photo is None or self.brush is None:
+            return None
+        return apply_attention_edit(self.photo.proxy_attention, self.brush.edit)
+
+    @Slot()
+    def refresh_overlay(self) -> None:
+        attention = self.current_attention()
+        if attention is not None:
+            self.overlay_ready.emit(heatmap_image(attention))
+
+    # -- export of the photo on screen (with its brush edits and strength) -----------------------------
+    def export(self, options: OutputOptions) -> None:
+        if self.photo is None or self.result is None or not self.result_is_full or self.path is None:
+            self.failed.emit("The full-size result is not ready yet; export again when it is.")
+            return
+        photo, result, strength, source = self.photo, self.result, self.strength, self.path
+
+        def write() -> Path:
+            blended = apply_strength(result.original, result.enhanced, strength)
+            target = output_path(source, source.parent, options)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            return write_image(target, blended, metadata=photo.image.metadata, alpha=photo.image.alpha,
+                               format=output_format(source, options), bits=options.bits,
+                               quality=options.quality, overwrite=options.overwrite)
+
+        worker = GeneratorWorker(factory=call_work(write, stage="export"))
+        worker.signals.succeeded.connect(self._on_exported)
+        worker.signals.failed.connect(self._on_failed)
+        self._display.start(worker)
+
+    @Slot(object)
+    def _on_exported(self, path: Path) -> None:
+        self.exported.emit(path)
+
+    # -- plumbing ------------------------------------------------------------------------------------
+    def _start(self, factory, on_success) -> None:
+        generation = self._generation
+        worker = GeneratorWorker(factory=factory)
+        worker.signals.succeeded.connect(
+            lambda value: on_success(value) if generation == self._generation else None)
+        worker.signals.failed.connect(
+            lambda err: self._on_failed(err) if generation == self._generation else None)
+        worker.signals.progress.connect(
+            lambda done, total, _stage: self.progress.emit(done, total) if generation == self._generation
+            else None)
+        self._current = worker
+        self._work.start(worker)
+
+    def _cancel_current(self) -> None:
+        if self._current is not None:
+            self._current.cancel()
+            self._current = None
+
+    @Slot(object)
+    def _on_failed(self, error: Exception) -> None:
+        self.failed.emit(str(error) or type(error).__name__)
+        self.stage_changed.emit("failed")
+
+    def shutdown(self) -> None:
+        self._cancel_current()
+        self._work.cancel_all()
+        self._work.wait()
+        self._display.wait()
+
+    def active_provider(self) -> ProviderReport | None:
+        return None if self.result is None else self.result.provider

@@ -1,0 +1,82 @@
+"""The side panel for the current photo: strength, attention overlay and the attention brush."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from enlighten_desktop.ui.widgets.attention_overlay import AttentionLegend
+
+
+def _slider(low: int, high: int, value: int, tip: str) -> QSlider:
+    slider = QSlider(Qt.Orientation.Horizontal)
+    slider.setRange(low, high)
+    slider.setValue(value)
+    slider.setToolTip(tip)
+    return slider
+
+
+class AdjustPanel(QWidget):
+    """Controls only; the main window connects their signals to the photo session and the view."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+
+        strength_box = QGroupBox("Enhancement")
+        strength_form = QFormLayout(strength_box)
+        self.strength = _slider(0, 100, 100, "Blend between the original (0) and the full result (100)")
+        self.strength_label = QLabel("100 %")
+        row = QHBoxLayout()
+        row.addWidget(self.strength)
+        row.addWidget(self.strength_label)
+        strength_form.addRow("Strength", row)
+        self.strength.valueChanged.connect(lambda v: self.strength_label.setText(f"{v} %"))
+        layout.addWidget(strength_box)
+
+        overlay_box = QGroupBox("Attention map")
+        overlay_form = QFormLayout(overlay_box)
+        self.show_overlay = QCheckBox("Show heat-map (A)")
+        overlay_form.addRow(self.show_overlay)
+        self.opacity = _slider(0, 100, 50, "Opacity of the heat-map over the photo")
+        overlay_form.addRow("Opacity", self.opacity)
+        self.legend = AttentionLegend()
+        overlay_form.addRow(self.legend)
+        layout.addWidget(overlay_box)
+
+        brush_box = QGroupBox("Attention brush")
+        brush_form = QFormLayout(brush_box)
+        self.brush = QPushButton("Paint (B)")
+        self.brush.setCheckable(True)
+        self.brush.setToolTip("Paint where the model should brighten more (Add) or less (Subtract)")
+        brush_form.addRow(self.brush)
+        self.add = QRadioButton("Add")
+        self.subtract = QRadioButton("Subtract (X)")
+        self.add.setChecked(True)
+        modes = QHBoxLayout()
+        modes.addWidget(self.add)
+        modes.addWidget(self.subtract)
+        brush_form.addRow(modes)
+        self.size = _slider(2, 400, 40, "Brush radius in preview pixels ([ and ] change it)")
+        brush_form.addRow("Size", self.size)
+        self.softness = _slider(0, 100, 50, "0 = hard edge, 100 = soft from the centre")
+        brush_form.addRow("Softness", self.softness)
+        buttons = QHBoxLayout()
+        self.undo = QPushButton("Undo")
+        self.reset = QPushButton("Reset")
+        buttons.addWidget(self.undo)
+        buttons.addWidget(self.reset)
+        brush_form.addRow(buttons)
+        layout.addWidget(brush_box)
+        layout.addStretch(1)

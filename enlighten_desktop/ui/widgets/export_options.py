@@ -1,0 +1,93 @@
+"""Per-batch export options: output folder, format, bit depth, quality and file naming."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from enlighten_desktop.engine.batch import OutputOptions
+
+# "" and 0 stand for "as the source" (None in OutputOptions): QComboBox cannot look up a None item.
+FORMATS = (("Same as original", ""), ("JPEG", "JPEG"), ("PNG", "PNG"), ("TIFF", "TIFF"), ("WebP", "WEBP"))
+BITS = (("Same as original", 0), ("8-bit", 8), ("16-bit", 16))
+
+
+class ExportOptionsWidget(QWidget):
+    """Edits an OutputOptions; originals are never overwritten (the engine refuses, and so do we)."""
+
+    changed = Signal(object)  # OutputOptions
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.folder = QLineEdit()
+        self.folder.setPlaceholderText("Beside each original")
+        browse = QPushButton("…")
+        browse.setToolTip("Choose the output folder")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.folder)
+        row.addWidget(browse)
+        form.addRow("Folder", row)
+        self.format = QComboBox()
+        for label, value in FORMATS:
+            self.format.addItem(label, value)
+        form.addRow("Format", self.format)
+        self.bits = QComboBox()
+        for label, value in BITS:
+            self.bits.addItem(label, value)
+        form.addRow("Bit depth", self.bits)
+        self.quality = QSpinBox()
+        self.quality.setRange(1, 100)
+        self.quality.setToolTip("JPEG and WebP quality")
+        form.addRow("Quality", self.quality)
+        self.template = QLineEdit()
+        self.template.setToolTip("{stem} is the original's name without extension")
+        form.addRow("Name", self.template)
+        self.set_options(OutputOptions())
+        for signal in (self.folder.editingFinished, self.template.editingFinished):
+            signal.connect(self._emit)
+        self.format.currentIndexChanged.connect(self._emit)
+        self.bits.currentIndexChanged.connect(self._emit)
+        self.quality.valueChanged.connect(self._emit)
+
+    def options(self) -> OutputOptions:
+        folder = self.folder.text().strip()
+        template = self.template.text().strip()
+        if "{stem}" not in template:
+            template = "{stem}_enlightened"  # a fixed name would make every output collide
+        return OutputOptions(
+            folder=Path(folder) if folder else None,
+            format=self.format.currentData() or None,
+            bits=self.bits.currentData() or None,
+            quality=self.quality.value(),
+            template=template,
+        )
+
+    def set_options(self, options: OutputOptions) -> None:
+        self.folder.setText(str(options.folder) if options.folder else "")
+        self.format.setCurrentIndex(max(0, self.format.findData(options.format or "")))
+        self.bits.setCurrentIndex(max(0, self.bits.findData(options.bits or 0)))
+        self.quality.setValue(options.quality)
+        self.template.setText(options.template)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Output folder", self.folder.text())
+        if folder:
+            self.folder.setText(folder)
+            self._emit()
+
+    def _emit(self) -> None:
+        self.changed.emit(self.options())

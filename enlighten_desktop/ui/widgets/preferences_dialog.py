@@ -1,0 +1,94 @@
+"""Preferences: model file, device (execution provider), tile and preview sizes, folder search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from enlighten_desktop.engine.providers import ALIAS_TO_PROVIDER, available_providers
+from enlighten_desktop.ui.settings import AppSettings
+
+_LABELS = {"auto": "Automatic (best available GPU, else CPU)", "cpu": "CPU", "cuda": "NVIDIA CUDA",
+           "dml": "DirectML (any Windows GPU)", "coreml": "Apple CoreML"}
+
+
+class PreferencesDialog(QDialog):
+    """Edits AppSettings in place when accepted (``apply``)."""
+
+    def __init__(self, *, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Preferences")
+        self._settings = settings
+        form = QFormLayout(self)
+        self.model_path = QLineEdit(str(settings.model_path or ""))
+        self.model_path.setPlaceholderText("The shipped model (resources/models/enlightengan.onnx)")
+        browse = QPushButton("…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.model_path)
+        row.addWidget(browse)
+        form.addRow("Model file", row)
+
+        self.provider = QComboBox()
+        offered = set(available_providers())
+        for alias, label in _LABELS.items():
+            missing = alias not in ("auto", "cpu") and ALIAS_TO_PROVIDER[alias] not in offered
+            self.provider.addItem(f"{label}{' — not in this install' if missing else ''}", alias)
+        self.provider.setCurrentIndex(max(0, self.provider.findData(settings.provider)))
+        form.addRow("Device", self.provider)
+        form.addRow("", QLabel(f"This install offers: {', '.join(sorted(offered))}"))
+        self.device = QSpinBox()
+        self.device.setRange(0, 15)
+        self.device.setValue(settings.device)
+        self.device.setToolTip("GPU index, for machines with more than one")
+        form.addRow("GPU index", self.device)
+        self.tile = QSpinBox()
+        self.tile.setRange(64, 4096)
+        self.tile.setSingleStep(64)
+        self.tile.setValue(settings.tile)
+        self.tile.setSuffix(" px")
+        self.tile.setToolTip("Smaller tiles need less (GPU) memory; larger ones are a little faster")
+        form.addRow("Tile size", self.tile)
+        self.preview_side = QSpinBox()
+        self.preview_side.setRange(256, 4096)
+        self.preview_side.setSingleStep(128)
+        self.preview_side.setValue(settings.preview_side)
+        self.preview_side.setSuffix(" px")
+        form.addRow("Quick preview size", self.preview_side)
+        self.recursive = QCheckBox("Search dropped folders in their sub-folders too")
+        self.recursive.setChecked(settings.recursive)
+        form.addRow(self.recursive)
+        standard = QDialogButtonBox.StandardButton
+        buttons = QDialogButtonBox(standard.Ok | standard.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Model file", self.model_path.text(),
+                                              "ONNX models (*.onnx)")
+        if path:
+            self.model_path.setText(path)
+
+    def apply(self) -> None:
+        text = self.model_path.text().strip()
+        self._settings.model_path = Path(text) if text else None
+        self._settings.provider = str(self.provider.currentData())
+        self._settings.device = self.device.value()
+        self._settings.tile = self.tile.value()
+        self._settings.preview_side = self.preview_side.value()
+        self._settings.recursive = self.recursive.isChecked()

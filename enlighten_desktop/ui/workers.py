@@ -1,0 +1,111 @@
+"""Run engine work off the GUI thread.
+
+Engine work is a plain generator that yields ``Progress`` and returns its result (ARCHITECTURE.md rule 2);
+a ``GeneratorWorker`` drives one on a QThreadPool and turns its yields into Qt signals. Signals are emitted
+from the pool thread and delivered, queued, to receivers living on the GUI thread, so widgets are only ever
+touched there. Cancelling sets the engine's CancelToken, which the engine checks between tiles.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Generator
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+from enlighten_desktop.engine.errors import CancelledError
+from enlighten_desktop.engine.pipeline import CancelToken, Progress
+
+log = logging.getLogger(__name__)
+
+WorkFactory = Callable[[CancelToken], Generator[Progress, None, Any]]
+
+
+def call_work(function: Callable[[], Any], *, stage: str = "working") -> WorkFactory:
+    """Wrap a plain call (decode, convert, write) as work: one step, cancellable before it starts."""
+
+    def work(token: CancelToken) -> Generator[Progress, None, Any]:
+        yield Progress(0, 1, stage)
+        if token.cancelled:
+            raise CancelledError("Cancelled.")
+        return function()
+
+    return work
+
+
+class WorkerSignals(QObject):
+    """Signals of one worker; the object lives on the thread that created the worker (the GUI thread)."""
+
+    progress = Signal(int, int, str)  # done, total, stage
+    succeeded = Signal(object)  # the generator's return value
+    failed = Signal(object)  # the exception (an EnlightenError, or any bug, reported rather than lost)
+    cancelled = Signal()
+    done = Signal(object)  # the worker, after exactly one of succeeded / failed / cancelled
+
+
+class GeneratorWorker(QRunnable):
+    """Drives ``factory(token)`` to completion on a pool thread and reports through ``signals``."""
+
+    def __init__(self, *, factory: WorkFactory, token: CancelToken | None = None) -> None:
+        super().__init__()
+        self.token = token if token is not None else CancelToken()
+        self.signals = WorkerSignals()
+        self._factory = factory
+        self.setAutoDelete(False)  # the Python side owns it (see WorkerPool) so its signals outlive run()
+
+    def cancel(self) -> None:
+        self.token.cancel()
+
+    def run(self) -> None:
+        try:
+            if self.token.cancelled:
+                raise CancelledError("Cancelled before it started.")
+            generator = self._factory(self.token)
+            while True:
+                try:
+                    step = next(generator)
+                except StopIteration as stop:
+                    result = stop.value
+                    break
+                self.signals.progress.emit(step.done, step.total, step.stage)
+        except CancelledError:
+            self.signals.cancelled.emit()
+        except Exception as err:  # noqa: BLE001 - every failure is reported to the GUI, none is swallowed
+            log.exception("background work failed")
+            self.signals.failed.emit(err)
+        else:
+            self.signals.succeeded.emit(result)
+        self.signals.done.emit(self)
+
+
+class WorkerPool(QObject):
+    """A QThreadPool plus the live workers, kept referenced until they report ``done``."""
+
+    def __init__(self, *, threads: int = 1, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(threads)
+        self._live: set[GeneratorWorker] = set()
+
+    def start(self, worker: GeneratorWorker) -> GeneratorWorker:
+        self._live.add(worker)
+        # A bound slot of a GUI-thread QObject, so the bookkeeping runs queued on the GUI thread.
+        worker.signals.done.connect(self._forget)
+        self._pool.start(worker)
+        return worker
+
+    @Slot(object)
+    def _forget(self, worker: GeneratorWorker) -> None:
+        self._live.discard(worker)
+
+    def cancel_all(self) -> None:
+        for worker in list(self._live):
+            worker.cancel()
+
+    def active(self) -> int:
+        return len(self._live)
+
+    def wait(self, msecs: int = -1) -> bool:
+        """Block until the pool is idle (used at shutdown only, never while the window is in use)."""
+        return self._pool.waitForDone(msecs)
