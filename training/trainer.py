@@ -80,7 +80,8 @@ class Optimizers:
         return self.g, self.d_global, self.d_local
 
 
-def _build(config: TrainConfig, device: torch.device) -> tuple[Nets, Optimizers]:
+def build(config: TrainConfig, device: torch.device) -> tuple[Nets, Optimizers]:
+    """Freshly initialised networks (seeded by ``config.seed``), frozen backbone, Adam optimizers, scaler."""
     torch.manual_seed(config.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
     g = AttentionUNet(width=config.model.width, norm=config.model.norm).to(device)
     d_global = PatchDiscriminator(strided_layers=5, base=config.model.d_base).to(device)
@@ -268,7 +269,7 @@ def _train(config: TrainConfig, run_dir: Path, ctx: DistContext, *, resume: bool
         raise FileExistsError(
             f"{run_dir} already holds a run; pass --resume to continue it or pick a new folder"
         )
-    nets, opts = _build(config, ctx.device)
+    nets, opts = build(config, ctx.device)
     step = _restore(load_checkpoint(last_path(run_dir), map_location=ctx.device), nets, opts) if resume else 0
     nets.g, nets.d_global, nets.d_local = (wrap(m, ctx) for m in (nets.g, nets.d_global, nets.d_local))
 

@@ -1,0 +1,82 @@
+"""Losses on hand-computed cases, the local patches, and the warm-start tone curve."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from training.features import FeatureExtractor
+from training.losses import (
+    crop_patches,
+    lsgan_d,
+    lsgan_g,
+    relativistic_lsgan_d,
+    relativistic_lsgan_g,
+    sample_patch_corners,
+    sfp_loss,
+    tone_curve_target,
+)
+
+
+def test_relativistic_lsgan_by_hand() -> None:
+    real, fake = torch.tensor([1.0, 3.0]), torch.tensor([0.0, 2.0])  # mean real 2, mean fake 1
+    # D: ((1-1-1)^2 + (3-1-1)^2)/2 + ((0-2)^2 + (2-2)^2)/2 = 1 + 2
+    assert relativistic_lsgan_d(real, fake).item() == pytest.approx(3.0)
+    # G: ((0-2-1)^2 + (2-2-1)^2)/2 + ((1-1)^2 + (3-1)^2)/2 = 5 + 2
+    assert relativistic_lsgan_g(real, fake).item() == pytest.approx(7.0)
+    # Scores of any shape: the averages run over every element of the patch maps.
+    assert relativistic_lsgan_d(real.view(2, 1, 1, 1), fake.view(2, 1, 1, 1)).item() == pytest.approx(3.0)
+
+
+def test_lsgan_by_hand() -> None:
+    assert lsgan_d(torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])).item() == pytest.approx(0.5 + 0.5)
+    assert lsgan_g(torch.tensor([0.0, 1.0, 3.0])).item() == pytest.approx((1 + 0 + 4) / 3)
+
+
+def _identity_backbone() -> FeatureExtractor:
+    return FeatureExtractor(body=nn.Identity(), tag="identity")
+
+
+def test_sfp_compares_instance_normalised_features_of_input_and_output() -> None:
+    backbone = _identity_backbone()
+    low = torch.tensor([-1.0, 1.0]).view(1, 1, 1, 2).expand(1, 3, 1, 2).contiguous()
+    # Instance norm maps each channel's two values to (-1, 1) and (1, -1): squared difference 4 everywhere.
+    assert sfp_loss(backbone, low, low.flip(-1)).item() == pytest.approx(4.0, rel=1e-4)
+    # A per-channel gain and offset (a global brightening) leaves normalised features unchanged.
+    image = torch.rand(2, 3, 8, 8) * 2 - 1
+    brighter = image * torch.tensor([0.5, 0.6, 0.7]).view(1, 3, 1, 1) + 0.3
+    assert sfp_loss(backbone, image, brighter).item() < 1e-6
+    assert sfp_loss(backbone, image, torch.rand(2, 3, 8, 8)).item() > 0.5
+
+
+def test_sfp_gradient_reaches_the_output_only() -> None:
+    low = torch.rand(1, 3, 4, 4, requires_grad=True)
+    out = torch.rand(1, 3, 4, 4, requires_grad=True)
+    sfp_loss(_identity_backbone(), low, out).backward()
+    assert low.grad is None and out.grad is not None and out.grad.abs().sum() > 0
+
+
+def test_patches_are_cut_at_the_same_places_from_every_image_set() -> None:
+    gen = torch.Generator().manual_seed(0)
+    corners = sample_patch_corners(6, 2, 40, 50, 32, generator=gen)
+    assert corners.shape == (6, 2, 2)
+    assert corners[..., 0].max() <= 8 and corners[..., 1].max() <= 18 and corners.min() >= 0
+    images = torch.arange(2 * 40 * 50, dtype=torch.float32).view(2, 1, 40, 50)
+    patches = crop_patches(images, corners, 32)
+    assert patches.shape == (12, 1, 32, 32)
+    y, x = corners[3, 1].tolist()  # fourth patch of the second image, patch-major order
+    assert torch.equal(patches[3 * 2 + 1], images[1, :, y : y + 32, x : x + 32])
+    with pytest.raises(ValueError, match="does not fit"):
+        sample_patch_corners(1, 1, 16, 64, 32, generator=gen)
+
+
+def test_tone_curve_lifts_dark_images_to_the_target_mean_and_leaves_bright_ones() -> None:
+    dark = torch.full((1, 3, 4, 4), 0.1) * 2 - 1  # luma 0.1: gamma log(0.45)/log(0.1) = 0.347
+    assert ((tone_curve_target(dark) + 1) / 2).mean().item() == pytest.approx(0.45, abs=1e-4)
+    bright = torch.rand(1, 3, 4, 4) * 0.4 + 0.5  # luma above 0.45: gamma clamps to 1, identity
+    assert torch.allclose(tone_curve_target(bright), bright, atol=1e-6)
+    # One gamma for all channels: order of channel values is kept (no colour inversion).
+    colour = torch.tensor([0.02, 0.05, 0.1]).view(1, 3, 1, 1) * 2 - 1
+    curved = tone_curve_target(colour).flatten()
+    assert curved[0] < curved[1] < curved[2]
