@@ -1,0 +1,208 @@
+"""Decoding of the non-raw formats into integer samples plus metadata, before orientation is applied.
+
+Pillow opens every file (header only): that gives the format, the size for the pixel limit, ICC, EXIF, XMP.
+Pillow also decodes 8-bit pixels. It would truncate 16-bit colour to 8 bits, so 16-bit samples come from
+tifffile (TIFF, with imagecodecs for LZW), imagecodecs' libpng (PNG) and pillow-heif (10/12-bit HEIF, scaled
+to 16 bits by libheif).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import imagecodecs
+import numpy as np
+import pillow_heif
+import tifffile
+from PIL import Image, ImageCms, UnidentifiedImageError
+
+from .errors import ImageReadError, ImageTooLargeError, UnsupportedFormatError
+from .metadata import XMP_TAG, descriptive_exif
+
+log = logging.getLogger(__name__)
+
+pillow_heif.register_heif_opener()
+
+# Pillow's format name -> ours. MPO is how Pillow names the JPEGs of phones that embed a second picture.
+FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "TIFF": "TIFF", "WEBP": "WEBP", "HEIF": "HEIF"}
+SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+_PILLOW_TARGET_MODE = {
+    "1": "L",
+    "L": "L",
+    "LA": "LA",
+    "La": "LA",
+    "PA": "RGBA",
+    "RGB": "RGB",
+    "RGBX": "RGB",
+    "YCbCr": "RGB",
+    "RGBA": "RGBA",
+    "RGBa": "RGBA",
+}
+_TIFF_COMPRESSION_NAMES = {
+    "raw": "none",
+    "tiff_lzw": "lzw",
+    "tiff_adobe_deflate": "deflate",
+    "tiff_deflate": "deflate",
+    "packbits": "packbits",
+}
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, RuntimeError, tifffile.TiffFileError)
+# Image.MAX_IMAGE_PIXELS is global; the lock keeps one caller's limit from leaking into another's open().
+_PILLOW_LIMIT_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Decoded:
+    samples: np.ndarray  # H x W x C, C = 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA); uint8 or uint16
+    format: str  # one of FORMATS' values
+    icc: bytes | None
+    exif: Image.Exif  # as stored, orientation included
+    xmp: bytes | None
+    compression: str | None  # TIFF only: "none", "lzw", "deflate", "packbits" or Pillow's name for others
+
+
+@contextmanager
+def open_pillow(path: Path, *, max_pixels: int) -> Iterator[Image.Image]:
+    """Open ``path`` with Pillow (header only); refuse it above ``max_pixels`` before anything is decoded."""
+    with _PILLOW_LIMIT_LOCK:
+        previous = Image.MAX_IMAGE_PIXELS
+        # Pillow warns above this and raises DecompressionBombError above twice this.
+        Image.MAX_IMAGE_PIXELS = max_pixels
+        try:
+            image = Image.open(path)
+        except Image.DecompressionBombError as err:
+            raise ImageTooLargeError(f"{path.name}: {err}") from err
+        except UnidentifiedImageError as err:
+            raise ImageReadError(
+                f"{path.name} is not an image this program can read: its contents are not JPEG, PNG, TIFF, "
+                "WebP or HEIF data, even though its name says so. It may be damaged or renamed."
+            ) from err
+        except _DECODE_ERRORS as err:
+            raise ImageReadError(f"{path.name} could not be opened: {err}") from err
+        finally:
+            Image.MAX_IMAGE_PIXELS = previous
+    with image:
+        if image.format not in FORMATS:
+            raise UnsupportedFormatError(
+                f"{path.name} is a {image.format} image; only JPEG, PNG, TIFF, WebP, HEIF and camera raw "
+                "files are supported."
+            )
+        width, height = image.size
+        if width * height > max_pixels:
+            raise ImageTooLargeError(
+                f"{path.name}: {width} x {height} pixels is above the limit of {max_pixels:,} pixels."
+            )
+        yield image
+
+
+@contextmanager
+def decoding(path: Path) -> Iterator[None]:
+    """Turn the decoders' own exceptions into an ImageReadError that names the file."""
+    try:
+        yield
+    except _DECODE_ERRORS as err:
+        raise ImageReadError(
+            f"{path.name}: the image data could not be decoded ({err}). The file is probably truncated or "
+            "damaged; export or copy it again."
+        ) from err
+
+
+def decode(path: Path, *, max_pixels: int) -> Decoded:
+    """Samples (stored orientation) and metadata of a JPEG, PNG, TIFF, WebP or HEIF file."""
+    with open_pillow(path, max_pixels=max_pixels) as image:
+        kind = FORMATS[image.format]
+        icc = image.info.get("icc_profile") or None
+        xmp = image.info.get("xmp")
+        exif = image.getexif()
+        if kind == "TIFF":
+            exif = descriptive_exif(exif)
+            xmp = xmp or image.tag_v2.get(XMP_TAG)
+        with decoding(path):
+            if kind == "TIFF" and max(_as_tuple(image.tag_v2.get(258, 8))) > 8:
+                samples = _tiff16_samples(path)
+            elif kind == "PNG" and _png_bit_depth(path) == 16:
+                samples = _as_hwc(imagecodecs.png_decode(path.read_bytes()))
+            elif kind == "HEIF" and image.info.get("bit_depth", 8) > 8:
+                samples = _as_hwc(np.asarray(pillow_heif.open_heif(path, convert_hdr_to_8bit=False)))
+            else:
+                samples, icc = _pillow_samples(path, image, icc)
+        compression = _TIFF_COMPRESSION_NAMES.get(
+            image.info.get("compression"), image.info.get("compression")
+        )
+    return Decoded(
+        samples=samples,
+        format=kind,
+        icc=icc,
+        exif=exif,
+        xmp=xmp.encode() if isinstance(xmp, str) else xmp,
+        compression=compression if kind == "TIFF" else None,
+    )
+
+
+def _pillow_samples(path: Path, image: Image.Image, icc: bytes | None) -> tuple[np.ndarray, bytes | None]:
+    """8-bit samples through Pillow; returns the ICC profile that describes them (CMYK becomes sRGB)."""
+    if image.mode == "CMYK":
+        return _cmyk_to_rgb(path, image, icc)
+    if image.mode == "P":
+        target = "RGBA" if "transparency" in image.info else "RGB"
+    elif image.mode in _PILLOW_TARGET_MODE:
+        target = _PILLOW_TARGET_MODE[image.mode]
+    else:
+        raise UnsupportedFormatError(f"{path.name}: images in Pillow mode {image.mode} are not supported.")
+    return _as_hwc(np.asarray(image.convert(target))), icc
+
+
+def _cmyk_to_rgb(path: Path, image: Image.Image, icc: bytes | None) -> tuple[np.ndarray, bytes | None]:
+    if icc is not None:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            rgb = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+        except ImageCms.PyCMSError as err:
+            log.warning("%s: CMYK profile unusable (%s); converting CMYK to RGB without it", path.name, err)
+        else:
+            log.info("%s: CMYK converted to sRGB through its embedded profile", path.name)
+            return np.asarray(rgb), SRGB_ICC
+    log.warning(
+        "%s: CMYK without a usable profile converted naively to RGB; colours are approximate", path.name
+    )
+    return np.asarray(image.convert("RGB")), None
+
+
+def _tiff16_samples(path: Path) -> np.ndarray:
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages.first
+        photometric = tifffile.PHOTOMETRIC(page.photometric)
+        if page.dtype != np.uint16 or photometric not in (
+            tifffile.PHOTOMETRIC.RGB,
+            tifffile.PHOTOMETRIC.MINISBLACK,
+        ):
+            raise UnsupportedFormatError(
+                f"{path.name}: {photometric.name} TIFF with {page.bitspersample}-bit {page.dtype} samples is "
+                "not "
+                "supported; export it as an 8- or 16-bit integer RGB or greyscale TIFF."
+            )
+        samples = page.asarray()
+        if page.axes.startswith("S"):  # planar configuration: one plane per channel
+            samples = np.moveaxis(samples, 0, -1)
+    samples = _as_hwc(samples)
+    return samples[..., :4] if photometric == tifffile.PHOTOMETRIC.RGB else samples[..., :2]
+
+
+def _png_bit_depth(path: Path) -> int:
+    """The IHDR bit depth: byte 24 of every PNG (8-byte signature, chunk length, 'IHDR', width, height)."""
+    with path.open("rb") as fh:
+        fh.seek(24)
+        return fh.read(1)[0]
+
+
+def _as_hwc(samples: np.ndarray) -> np.ndarray:
+    return samples[..., None] if samples.ndim == 2 else samples
+
+
+def _as_tuple(value: object) -> tuple:
+    return value if isinstance(value, tuple) else (value,)

@@ -1,0 +1,315 @@
+"""Read photos into float RGB and write results back, keeping colour, bit depth and metadata.
+
+Formats read: JPEG, PNG (8/16-bit), TIFF (8/16-bit; none, LZW, deflate, packbits...), WebP, HEIF/HEIC (8-bit,
+and 10/12-bit as 16-bit), camera raw (``rawdecode``: DNG, CR2, CR3, NEF, NRW, ARW, RAF, ORF, RW2, PEF, SRW).
+Formats written: JPEG and WebP (8-bit), PNG and TIFF (8 or 16-bit).
+
+Colour: the engine works in the image's own colour space. ``read_image`` returns the encoded (gamma) values as
+stored, and ``write_image`` embeds the source's ICC profile unchanged: no conversion, no gamut clipping, since
+the model was trained on gamma-encoded photos and is applied to encoded values. Images without a profile are
+treated as sRGB and written without one (none is invented). Raw files are developed to sRGB and get an sRGB
+profile. CMYK is the one conversion: to sRGB through its own profile (then tagged sRGB), or naively if it
+has none.
+
+Pixels: uint8 / 255 and uint16 / 65535 to float32 (exact: a 16-bit value survives read -> write unchanged);
+written back as round(value * 255) or round(value * 65535). Grey (L, LA, 16-bit grey) is replicated to RGB for
+the model and written back as RGB. Palette becomes RGB, or RGBA when it has transparency. Alpha is returned
+apart and written unchanged to PNG, TIFF and WebP (unassociated); JPEG drops it with a logged note.
+
+Orientation: EXIF orientation (1-8) is applied to non-raw pixels, which come back upright; the EXIF (and any
+XMP ``tiff:Orientation``) is reset to 1 so viewers do not rotate twice. HEIF and raw files are rotated by
+libheif and LibRaw themselves.
+
+Metadata kept on output (``ImageMetadata`` is the carrier):
+* JPEG: ICC (split over APP2 segments), EXIF in APP1 (the MakerNote, then all EXIF, dropped with a warning if
+  over the 64 KB segment limit), XMP in APP1 (dropped with a warning above 64 KB: no extended XMP).
+* PNG: iCCP, eXIf, iTXt ``XML:com.adobe.xmp``.
+* WebP: ICCP, EXIF and XMP chunks.
+* TIFF: ICC (tag 34675), XMP (tag 700), EXIF as IFD0 ImageDescription, Make, Model, Software, DateTime,
+  Artist, HostComputer, Copyright, X/YResolution, ResolutionUnit, Orientation = 1, plus the complete Exif
+  sub-IFD (DateTimeOriginal, exposure, lens, MakerNote...) with its Interoperability IFD, and the GPS sub-IFD.
+EXIF IFD0 tags of non-TIFF sources are all kept in JPEG/PNG/WebP; from TIFF or raw sources only the
+descriptive ones listed above are kept (the rest describes the source file's layout). EXIF thumbnails (IFD1)
+are never written. Raw EXIF: see ``rawdecode``.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import ImageOps
+
+from . import decoders, rawdecode
+from .decoders import SRGB_ICC
+from .encoders import ENCODERS, TIFF_COMPRESSIONS
+from .errors import ImageReadError, ImageWriteError, OutputExistsError, UnsupportedFormatError
+from .metadata import orientation_of, upright_exif_bytes, upright_xmp
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_PIXELS = 250_000_000
+OUTPUT_SUFFIXES = {"jpeg": (".jpg", ".jpeg"), "png": (".png",), "tiff": (".tif", ".tiff"), "webp": (".webp",)}
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif", ".hif"}
+    | rawdecode.RAW_SUFFIXES
+)
+_SUFFIX_TO_FORMAT = {suffix: fmt for fmt, suffixes in OUTPUT_SUFFIXES.items() for suffix in suffixes}
+_SIXTEEN_BIT_FORMATS = {"png", "tiff"}
+_MAX_SIDE = {"jpeg": 65500, "webp": 16383}
+# numpy equivalents of EXIF orientations 2-8, turning stored pixels upright (TIFF 6.0 / EXIF 2.3 table).
+_UPRIGHT = {
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.swapaxes(0, 1),
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: np.rot90(a, 2).swapaxes(0, 1),
+    8: lambda a: np.rot90(a, 1),
+}
+
+
+@dataclass(frozen=True)
+class ImageMetadata:
+    """What the source file says about itself, ready to embed in an output."""
+
+    format: str  # "JPEG", "PNG", "TIFF", "WEBP", "HEIF", "RAW"
+    bits: int  # 8 or 16: the precision of the source samples
+    icc_profile: bytes | None
+    exif: bytes | None  # b"Exif\0\0" + TIFF structure; orientation reset to 1 (pixels are already upright)
+    xmp: bytes | None  # XMP packet; tiff:Orientation reset to 1
+    compression: str | None  # TIFF sources: "none", "lzw", "deflate", "packbits" or another name
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    path: Path
+    rgb: np.ndarray  # H x W x 3 float32 [0, 1], upright, in the source's colour space
+    alpha: np.ndarray | None  # H x W float32 [0, 1], carried through untouched
+    metadata: ImageMetadata
+
+
+def read_image(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
+    """Decode ``path`` to upright float RGB (+ alpha) and the metadata to write back.
+
+    Raises ImageReadError (missing, empty, truncated, not an image), UnsupportedFormatError, or
+    ImageTooLargeError when the declared size exceeds ``max_pixels`` (checked before any pixel is decoded).
+    """
+    path = _checked_input(Path(path))
+    if path.suffix.lower() in rawdecode.RAW_SUFFIXES:
+        raw = rawdecode.develop_raw(path, max_pixels=max_pixels)
+        metadata = ImageMetadata(
+            format="RAW",
+            bits=16,
+            icc_profile=SRGB_ICC,
+            exif=upright_exif_bytes(raw.exif),
+            xmp=upright_xmp(raw.xmp),
+            compression=None,
+        )
+        return LoadedImage(path=path, rgb=_to_float(raw.rgb), alpha=None, metadata=metadata)
+    decoded = decoders.decode(path, max_pixels=max_pixels)
+    samples = decoded.samples
+    orientation = orientation_of(decoded.exif)
+    if orientation != 1:
+        samples = _UPRIGHT[orientation](samples)
+    values = _to_float(samples)
+    rgb = values[..., :3] if values.shape[2] >= 3 else np.repeat(values[..., :1], 3, axis=2)
+    alpha = values[..., -1] if values.shape[2] in (2, 4) else None
+    metadata = ImageMetadata(
+        format=decoded.format,
+        bits=8 * decoded.samples.dtype.itemsize,
+        icc_profile=decoded.icc,
+        exif=upright_exif_bytes(decoded.exif),
+        xmp=upright_xmp(decoded.xmp),
+        compression=decoded.compression,
+    )
+    return LoadedImage(path=path, rgb=np.ascontiguousarray(rgb), alpha=_contiguous(alpha), metadata=metadata)
+
+
+def read_preview(
+    path: str | os.PathLike[str], *, max_side: int, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> np.ndarray:
+    """A fast, upright H x W x 3 float32 [0, 1] preview whose longer side is at most ``max_side``.
+
+    JPEGs are decoded at reduced scale (draft mode), raw files use their embedded preview when it is big
+    enough. Precision is 8 bits; alpha is dropped. Same errors as ``read_image``.
+    """
+    if max_side < 1:
+        raise ValueError(f"max_side must be positive, got {max_side}")
+    path = _checked_input(Path(path))
+    if path.suffix.lower() in rawdecode.RAW_SUFFIXES:
+        return _to_float(rawdecode.raw_preview(path, max_side=max_side, max_pixels=max_pixels))
+    with decoders.open_pillow(path, max_pixels=max_pixels) as image, decoders.decoding(path):
+        image.draft("RGB", (max_side, max_side))
+        upright = ImageOps.exif_transpose(image).convert("RGB")
+        upright.thumbnail((max_side, max_side))
+        return _to_float(np.asarray(upright))
+
+
+def output_format_for(metadata: ImageMetadata) -> str:
+    """The output format that keeps most of a source: its own, or 16-bit TIFF for raw and 16-bit HEIF."""
+    if metadata.format == "HEIF":
+        return "tiff" if metadata.bits == 16 else "jpeg"
+    return {"JPEG": "jpeg", "PNG": "png", "TIFF": "tiff", "WEBP": "webp"}.get(metadata.format, "tiff")
+
+
+def write_image(
+    path: str | os.PathLike[str],
+    rgb: np.ndarray,
+    *,
+    metadata: ImageMetadata,
+    alpha: np.ndarray | None = None,
+    format: str | None = None,
+    bits: int | None = None,
+    quality: int = 95,
+    overwrite: bool = False,
+) -> Path:
+    """Encode ``rgb`` (H x W x 3 float, [0, 1], clipped) and ``alpha`` (H x W) to ``path`` atomically.
+
+    ``format``: "jpeg", "png", "tiff" or "webp"; default from the suffix. ``bits``: 8 or 16 (16 for PNG and
+    TIFF only); default the source's ``metadata.bits`` where the format can hold it, else 8. Written to a
+    hidden temporary file in the same folder, flushed to disk and renamed over ``path``; on any failure the
+    temporary file is removed and an existing ``path`` is untouched. Raises OutputExistsError (exists and not
+    ``overwrite``), ImageWriteError (missing or read-only folder or file, disk full, encoder failure), and
+    UnsupportedFormatError (unknown format, 16 bits asked of JPEG/WebP). Returns ``path``.
+    """
+    path = Path(path)
+    fmt = _output_format(path, format)
+    bits = _output_bits(fmt, bits, metadata.bits)
+    samples = _to_samples(rgb, None if fmt == "jpeg" else alpha, bits)
+    if alpha is not None and fmt == "jpeg":
+        log.info("%s: JPEG has no transparency; the alpha channel was not written", path.name)
+    if max(samples.shape[:2]) > _MAX_SIDE.get(fmt, 2**31):
+        raise ImageWriteError(
+            f"Cannot save {path.name}: {fmt.upper()} holds at most {_MAX_SIDE[fmt]} pixels per side; "
+            "choose TIFF or PNG."
+        )
+    compression = metadata.compression if metadata.compression in TIFF_COMPRESSIONS else None
+    encoder = ENCODERS[fmt]
+    _atomic_write(
+        path,
+        lambda fh: encoder(
+            fh,
+            samples,
+            icc=metadata.icc_profile,
+            exif=metadata.exif,
+            xmp=metadata.xmp,
+            quality=quality,
+            compression=compression,
+        ),
+        overwrite=overwrite,
+    )
+    return path
+
+
+def _checked_input(path: Path) -> Path:
+    if not path.exists():
+        raise ImageReadError(f"{path.name} was not found (looked in {path.parent}).")
+    if path.is_dir():
+        raise ImageReadError(f"{path} is a folder, not an image file.")
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise UnsupportedFormatError(
+            f"{path.name}: '{path.suffix}' files are not supported. Supported: "
+            f"{', '.join(sorted(SUPPORTED_SUFFIXES))}."
+        )
+    if path.stat().st_size == 0:
+        raise ImageReadError(f"{path.name} is empty (0 bytes): the copy or export probably failed.")
+    return path
+
+
+def _to_float(samples: np.ndarray) -> np.ndarray:
+    scale = np.float32(np.iinfo(samples.dtype).max)
+    return samples.astype(np.float32) / scale
+
+
+def _contiguous(array: np.ndarray | None) -> np.ndarray | None:
+    return None if array is None else np.ascontiguousarray(array)
+
+
+def _output_format(path: Path, format: str | None) -> str:
+    fmt = format.lower() if format else _SUFFIX_TO_FORMAT.get(path.suffix.lower())
+    if fmt == "jpg":
+        fmt = "jpeg"
+    if fmt not in OUTPUT_SUFFIXES:
+        raise UnsupportedFormatError(
+            f"Cannot save {path.name} as {format or repr(path.suffix)}: choose JPEG, PNG, TIFF or WebP."
+        )
+    return fmt
+
+
+def _output_bits(fmt: str, bits: int | None, source_bits: int) -> int:
+    if bits is None:
+        return source_bits if fmt in _SIXTEEN_BIT_FORMATS else 8
+    if bits not in (8, 16):
+        raise UnsupportedFormatError(f"Bit depth must be 8 or 16, not {bits}.")
+    if bits == 16 and fmt not in _SIXTEEN_BIT_FORMATS:
+        raise UnsupportedFormatError(f"{fmt.upper()} cannot hold 16 bits per channel; choose TIFF or PNG.")
+    return bits
+
+
+def _to_samples(rgb: np.ndarray, alpha: np.ndarray | None, bits: int) -> np.ndarray:
+    """H x W x 3|4 uint8/uint16: values clipped to [0, 1], scaled and rounded to nearest."""
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"rgb must be H x W x 3, got shape {rgb.shape}")
+    channels = [rgb] if alpha is None else [rgb, alpha[..., None]]
+    if alpha is not None and alpha.shape != rgb.shape[:2]:
+        raise ValueError(f"alpha must be H x W = {rgb.shape[:2]}, got shape {alpha.shape}")
+    dtype = np.uint16 if bits == 16 else np.uint8
+    scale = np.float32(np.iinfo(dtype).max)
+    stacked = np.concatenate(channels, axis=2, dtype=np.float32)
+    if not np.isfinite(stacked).all():
+        raise ValueError("rgb/alpha contain NaN or infinite values")
+    return np.rint(np.clip(stacked, 0.0, 1.0) * scale).astype(dtype)
+
+
+def _atomic_write(target: Path, write, *, overwrite: bool) -> None:
+    """Run ``write(fh)`` on a temporary file next to ``target``, fsync it and rename it over ``target``."""
+    if not target.parent.is_dir():
+        raise ImageWriteError(f"Cannot save {target.name}: the folder {target.parent} does not exist.")
+    mode = None
+    if target.exists():
+        if not overwrite:
+            raise OutputExistsError(f"{target} already exists; choose another name or allow overwriting.")
+        mode = stat.S_IMODE(target.stat().st_mode)
+        # Respected even where the OS would allow the rename (POSIX, or root): the user marked it read-only.
+        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+            raise ImageWriteError(f"Cannot save over {target}: the file is read-only.")
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        # Exclusive creation; permissions follow the umask, as for any file the user saves.
+        handle = open(temporary, "x+b")  # noqa: SIM115 - closed by the with block below
+    except OSError as err:
+        raise ImageWriteError(_write_failure(target, err)) from err
+    try:
+        with handle as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except (OSError, ValueError) as err:
+        temporary.unlink(missing_ok=True)
+        raise ImageWriteError(_write_failure(target, err)) from err
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _write_failure(target: Path, err: Exception) -> str:
+    reasons = {
+        errno.EACCES: "permission denied (is the folder or file read-only or open in another program?)",
+        errno.EPERM: "permission denied (is the folder or file read-only or open in another program?)",
+        errno.EROFS: "the disk is read-only",
+        errno.ENOSPC: "the disk is full",
+        errno.EFBIG: "the file is too large for this disk or file system",
+        getattr(errno, "EDQUOT", -1): "your disk quota is exhausted",
+    }
+    reason = reasons.get(getattr(err, "errno", None), str(err) or type(err).__name__)
+    return f"Cannot save {target.name} in {target.parent}: {reason}."
