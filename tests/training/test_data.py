@@ -1,0 +1,103 @@
+"""Unpaired crops: sizes, determinism, weights, curriculum, rank split, bad files skipped with a warning."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from training.data import StepSampler, UnpairedCrops, crop_at_step
+
+# Each low image is one flat grey level, so a crop tells which file it came from.
+LOW_LEVELS = {"day_a.png": 40, "day_b.png": 80, "night_a.png": 120, "night_b.jpg": 160}
+
+
+def _folders(tmp_path: Path, *, corrupt: bool = False) -> tuple[Path, Path]:
+    low, normal = tmp_path / "low", tmp_path / "normal"
+    low.mkdir()
+    normal.mkdir()
+    for name, level in LOW_LEVELS.items():
+        size = (20, 24) if name == "day_a.png" else (60, 40)  # one smaller than the crop: resized up
+        Image.new("RGB", size, (level, level, level)).save(low / name)
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 256, (50, 70, 3), dtype=np.uint8)).save(normal / f"n{i}.png")
+    (low / "notes.txt").write_text("not an image, ignored by suffix")
+    if corrupt:
+        (low / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a JPEG")
+    return low, normal
+
+
+def _level(sample: dict) -> int:
+    return round((sample["low"].mean().item() + 1) * 127.5)
+
+
+def test_crops_have_the_right_size_range_and_are_deterministic(tmp_path: Path) -> None:
+    low, normal = _folders(tmp_path)
+    make = lambda: UnpairedCrops(low_dir=low, normal_dir=normal, global_batch=2, seed=3, crop=32)  # noqa: E731
+    a, b = make(), make()
+    for k in (0, 1, 7):
+        sample = a[k]
+        assert sample["low"].shape == sample["normal"].shape == (3, 32, 32)
+        assert -1.0 <= sample["normal"].min() and sample["normal"].max() <= 1.0
+        assert all(np.array_equal(sample[key].numpy(), b[k][key].numpy()) for key in ("low", "normal"))
+    assert not np.array_equal(a[0]["normal"].numpy(), a[1]["normal"].numpy())
+
+
+def test_each_epoch_visits_every_low_image_once(tmp_path: Path) -> None:
+    low, normal = _folders(tmp_path)
+    data = UnpairedCrops(low_dir=low, normal_dir=normal, global_batch=2, crop=16)
+    assert len(data) == 4
+    for epoch in range(2):
+        levels = sorted(_level(data[k]) for k in range(epoch * 4, epoch * 4 + 4))
+        assert levels == sorted(LOW_LEVELS.values())
+
+
+def test_sampling_weights_by_filename_glob(tmp_path: Path) -> None:
+    low, normal = _folders(tmp_path)
+    rules = (("night_*", 1.0), ("*", 0.0))
+    data = UnpairedCrops(low_dir=low, normal_dir=normal, global_batch=2, crop=16, low_weights=rules)
+    assert {_level(data[k]) for k in range(24)} == {120, 160}
+
+
+def test_crop_curriculum_follows_the_step(tmp_path: Path) -> None:
+    low, normal = _folders(tmp_path)
+    schedule = ((0, 16), (2, 32))
+    data = UnpairedCrops(low_dir=low, normal_dir=normal, global_batch=2, crop=48, crop_schedule=schedule)
+    assert [data[k]["low"].shape[-1] for k in (0, 3, 4, 9)] == [16, 16, 32, 32]  # steps 0, 1, 2, 4
+    assert crop_at_step(10, 48) == 48
+
+
+def test_ranks_split_each_global_batch_without_overlap() -> None:
+    single = StepSampler(global_batch=4, start_step=5)
+    ranks = [StepSampler(global_batch=4, rank=r, world_size=2, start_step=5) for r in range(2)]
+    first = lambda s, n: [k for _, k in zip(range(n), iter(s), strict=False)]  # noqa: E731
+    assert first(single, 4) == list(range(20, 24))
+    assert first(ranks[0], 2) + first(ranks[1], 2) == first(single, 4)
+    with pytest.raises(ValueError, match="divisible"):
+        StepSampler(global_batch=3, world_size=2)
+
+
+def test_unreadable_file_is_skipped_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    low, normal = _folders(tmp_path, corrupt=True)
+    data = UnpairedCrops(low_dir=low, normal_dir=normal, global_batch=1, crop=16)
+    with caplog.at_level(logging.WARNING, logger="training.data"):
+        levels = [_level(data[k]) for k in range(3 * len(data))]  # three epochs: the bad file comes up 3x
+    assert set(levels) <= set(LOW_LEVELS.values())
+    warnings = [r for r in caplog.records if "broken.jpg" in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
+
+
+def test_a_folder_of_only_bad_files_fails_clearly(tmp_path: Path) -> None:
+    low, normal = _folders(tmp_path)
+    for f in low.glob("*.*g"):
+        f.write_bytes(b"garbage")
+    data = UnpairedCrops(low_dir=low, normal_dir=normal, global_batch=1, crop=16)
+    with pytest.raises(RuntimeError, match="only unreadable images"):
+        data[0]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no images"):
+        UnpairedCrops(low_dir=tmp_path / "empty", normal_dir=normal, global_batch=1)
