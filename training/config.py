@@ -78,6 +78,18 @@ class TrainConfig:
     checkpoint_every: int = 500
     threads: int | None = None  # torch CPU threads; None: torch's default
 
+    def __post_init__(self) -> None:
+        sides = [self.data.crop] + [side for _, side in self.data.crop_schedule]
+        patch = self.loss.patch_size
+        # The backbones work at stride 16 and the SFP loss instance-normalises their features, which needs
+        # at least 2x2 of them: patches of 32 px or more.
+        if patch < 32 or patch % 16:
+            raise ValueError(f"patch_size must be a multiple of 16 and at least 32, got {patch}")
+        if any(side % 16 or side < patch for side in sides):
+            raise ValueError(f"crop sides {sides} must be multiples of 16 and at least patch_size {patch}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {self.batch_size}")
+
 
 def to_dict(config: Any) -> dict[str, Any]:
     """The config as plain JSON-compatible data."""

@@ -1,0 +1,114 @@
+"""The training loop: schedule, one step's effect, exact resume, self-contained checkpoints, the CLI."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from training.__main__ import main
+from training.checkpoint import load_checkpoint, load_generator
+from training.config import OptimConfig, TrainConfig, load_config, to_dict
+from training.models.generator import count_parameters, default_attention
+from training.trainer import build, learning_rate, schedule_steps, train
+
+
+def test_learning_rate_is_constant_then_linear_to_zero() -> None:
+    lrs = [learning_rate(s, base=1.0, constant_steps=3, decay_steps=4) for s in range(9)]
+    assert lrs == [1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    assert schedule_steps(OptimConfig(epochs_constant=100, epochs_decay=100), 250) == (25_000, 25_000)
+    assert schedule_steps(OptimConfig(max_steps=1000, decay_fraction=0.3), 250) == (700, 300)
+
+
+def _states_equal(a: dict, b: dict) -> bool:
+    if a.keys() != b.keys():
+        return False
+    for k in a:
+        x, y = a[k], b[k]
+        if isinstance(x, dict):
+            if not isinstance(y, dict) or not _states_equal(x, y):
+                return False
+        elif isinstance(x, torch.Tensor):
+            if not torch.equal(x, y):
+                return False
+        elif isinstance(x, list):
+            if len(x) != len(y) or not all(_states_equal({0: u}, {0: v}) for u, v in zip(x, y, strict=True)):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def test_one_step_changes_g_and_both_discriminators(tiny_config: TrainConfig, tmp_path: Path) -> None:
+    config = replace(tiny_config, optim=OptimConfig(max_steps=1))
+    initial, _ = build(config, torch.device("cpu"))
+    train(config, tmp_path / "run")
+    state = load_checkpoint(tmp_path / "run" / "checkpoints" / "step_000001.pt")
+    for name, module in (
+        ("generator", initial.g),
+        ("d_global", initial.d_global),
+        ("d_local", initial.d_local),
+    ):
+        before = module.state_dict()
+        changed = [
+            k for k, v in state[name].items() if v.is_floating_point() and not torch.equal(v, before[k])
+        ]
+        weights = [k for k in before if k.endswith("weight")]
+        assert set(weights) <= set(changed), f"{name}: unchanged {set(weights) - set(changed)}"
+
+
+def test_resume_continues_exactly_as_an_uninterrupted_run(tiny_config: TrainConfig, tmp_path: Path) -> None:
+    # One warm-start step, then GAN steps; the crop grows from 32 to 48 at step 2 (curriculum).
+    config = replace(
+        tiny_config,
+        data=replace(tiny_config.data, crop_schedule=((0, 32), (2, 48))),
+        optim=OptimConfig(max_steps=3, warmup_steps=1),
+    )
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(to_dict(config)))
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    assert main(["train", "--config", str(config_file), "--out", str(whole)]) == 0
+    assert main(["train", "--config", str(config_file), "--out", str(split), "--stop-at", "2"]) == 0
+    assert not (split / "checkpoints" / "step_000003.pt").exists()
+    assert main(["train", "--resume", str(split)]) == 0
+
+    step2 = load_checkpoint(whole / "checkpoints" / "step_000002.pt")
+    a = load_checkpoint(whole / "checkpoints" / "last.pt")
+    b = load_checkpoint(split / "checkpoints" / "last.pt")
+    assert a["step"] == b["step"] == 3
+    assert not torch.equal(a["generator"]["to_residual.weight"], step2["generator"]["to_residual.weight"])
+    for key in ("generator", "generator_ema", "d_global", "d_local", "opt_g", "opt_d_global", "opt_d_local"):
+        assert _states_equal(a[key], b[key]), key
+    assert load_config(split / "config.json") == config
+
+
+def test_checkpoint_alone_rebuilds_the_generator(tiny_config: TrainConfig, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    train(tiny_config, run)
+    generator, info = load_generator(run / "checkpoints" / "last.pt")
+    assert not generator.training and info["ema"] and info["step"] == 3
+    assert info["backbone"] == "efficientnet_lite0:blocks.10"
+    assert info["params"] == count_parameters(generator) and info["model"]["width"] == 4
+    state = load_checkpoint(run / "checkpoints" / "last.pt")
+    assert all(torch.equal(v, state["generator_ema"][k]) for k, v in generator.state_dict().items())
+    raw, info_raw = load_generator(run / "checkpoints" / "last.pt", ema=False)
+    assert not info_raw["ema"] and not torch.equal(raw.to_residual.weight, generator.to_residual.weight)
+    image01 = torch.rand(1, 3, 32, 48)
+    with torch.no_grad():
+        assert generator(image01 * 2 - 1, default_attention(image01)).shape == (1, 3, 32, 48)
+
+    sheet = Image.open(run / "samples" / "step_000002.png")
+    assert sheet.size == (3 * 48, 2 * 48)  # input | output | attention, one row per crop of the batch
+    assert list((run / "tensorboard").glob("events.out.tfevents.*"))
+    assert load_config(run / "config.json") == tiny_config
+
+
+def test_an_existing_run_is_not_overwritten(tiny_config: TrainConfig, tmp_path: Path) -> None:
+    config = replace(tiny_config, optim=OptimConfig(max_steps=1))
+    train(config, tmp_path / "run")
+    with pytest.raises(FileExistsError, match="--resume"):
+        train(config, tmp_path / "run")
