@@ -33,6 +33,8 @@ def round_up(value: int, multiple: int) -> int:
 
 
 def _spans(length: int, padded: int, tile: int, margin: int) -> list[tuple[slice, slice, slice]]:
+    if padded <= tile + 2 * margin:  # fits in one window no bigger than a tiled one: no overlap to recompute
+        return [(slice(0, padded), slice(0, length), slice(0, length))]
     spans = []
     for start in range(0, padded, tile):
         stop = min(start + tile, padded)
@@ -46,7 +48,8 @@ def plan_tiles(height: int, width: int, *, tile: int, margin: int, multiple: int
     """Tiles covering a ``height`` x ``width`` image, row-major.
 
     ``tile`` (core size) and ``margin`` are rounded up to ``multiple``; ``tile <= 0`` means one window
-    for the whole image.
+    for the whole image. Windows are at most ``tile + 2 * margin`` px a side; an axis that fits in one
+    such window is not split.
     """
     if height < 1 or width < 1:
         raise ValueError(f"empty image {height}x{width}")

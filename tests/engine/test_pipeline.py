@@ -78,6 +78,9 @@ def test_strength_blends_without_rerunning(photo, whole):
     half = apply_strength(photo, whole.enhanced, 0.5)
     np.testing.assert_allclose(half, (photo + whole.enhanced) / 2, atol=1e-6)
     assert half.dtype == np.float32
+    in_place = whole.enhanced.copy()
+    assert apply_strength(photo, in_place, 0.5, out=in_place) is in_place
+    np.testing.assert_array_equal(in_place, half)
 
 
 def test_zero_attention_returns_the_input(cpu_model, photo):

@@ -44,3 +44,10 @@ def test_read_window_equals_the_window_of_the_padded_image():
     window = (slice(16, 32), slice(0, 32))
     np.testing.assert_array_equal(read_window(image, window), padded[window])
     assert np.shares_memory(read_window(image, (slice(0, 16), slice(0, 16))), image)
+
+
+def test_an_axis_that_fits_in_one_window_is_not_split():
+    plan = plan_tiles(1000, 3000, tile=768, margin=128, multiple=16)
+    assert all(each.window[0] == slice(0, 1008) for each in plan)
+    assert len(plan) == 4
+    assert max(each.window[1].stop - each.window[1].start for each in plan) <= 768 + 2 * 128

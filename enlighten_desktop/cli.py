@@ -1,0 +1,241 @@
+"""The command line: ``enlighten-desktop enhance | info | bench``. No Qt here.
+
+Progress goes to stderr (one updating line on a terminal, plain lines otherwise); results and summaries
+go to stdout. Exit status: 0 when everything asked for was done or deliberately skipped, 1 when anything
+failed (a file, the model), 2 for a wrong command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import platform
+import sys
+from collections import Counter
+from collections.abc import Generator
+from pathlib import Path
+from typing import TextIO
+
+from enlighten_desktop import __version__
+from enlighten_desktop.engine.errors import CancelledError, EnlightenError
+from enlighten_desktop.engine.model import EnhancerModel, default_model_path
+from enlighten_desktop.engine.pipeline import DEFAULT_TILE
+from enlighten_desktop.engine.providers import (
+    PROVIDER_ALIASES,
+    SessionSettings,
+    available_providers,
+    providers_for,
+    unavailable_notice,
+)
+
+# Sub-commands; __main__ opens the GUI for anything else. edit and selftest come with their issues.
+COMMANDS = ("enhance", "info", "bench")
+FORMATS = {"jpeg": "JPEG", "png": "PNG", "tiff": "TIFF", "webp": "WEBP"}
+STATE_NAME = ".enlighten-batch.json"
+
+
+def _add_model_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=Path, help="an .onnx model file (default: the bundled model)")
+    parser.add_argument("--precision", choices=("fp32", "int8"), default="fp32",
+                        help="which bundled model to use (ignored with --model)")
+    parser.add_argument("--provider", choices=sorted(PROVIDER_ALIASES), default="auto",
+                        help="execution device; a missing one falls back to the CPU with a notice")
+    parser.add_argument("--device", type=int, default=0, help="GPU index for cuda and dml")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: one per core)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="enlighten-desktop", description="Brighten low-light photos.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    enh = sub.add_parser("enhance", help="enhance photos and folders of photos")
+    enh.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    enh.add_argument("-o", "--output", type=Path, help="output folder (default: beside each photo)")
+    enh.add_argument("--recursive", action="store_true", help="include sub-folders (mirrored in -o)")
+    enh.add_argument("--strength", type=float, default=1.0, help="0 = original, 1 = full effect")
+    enh.add_argument("--tile", type=int, default=DEFAULT_TILE, help="tile size in px (0: whole image)")
+    enh.add_argument("--format", choices=sorted(FORMATS), help="output format (default: the source's)")
+    enh.add_argument("--bits", type=int, choices=(8, 16), help="output bit depth (default: the source's)")
+    enh.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality 1-100")
+    enh.add_argument("--template", default="{stem}_enlightened", help="output name; {stem} = source name")
+    enh.add_argument("--save-attention", action="store_true", help="also write the attention map (PNG)")
+    enh.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    enh.add_argument("--state", type=Path,
+                     help=f"resumable batch state file (default: {STATE_NAME} in the -o folder)")
+    _add_model_args(enh)
+
+    info = sub.add_parser("info", help="versions, model and devices")
+    _add_model_args(info)
+
+    bench = sub.add_parser("bench", help="measure speed and memory")
+    bench.add_argument("--size", default="1000x1000", help="synthetic image WxH (default 1000x1000)")
+    bench.add_argument("--image", type=Path, help="benchmark a real photo instead")
+    bench.add_argument("--tile", type=int, default=DEFAULT_TILE, help="tile size in px (0: whole image)")
+    bench.add_argument("--runs", type=int, default=3, help="timed runs (median reported)")
+    bench.add_argument("--warmup", type=int, default=1, help="untimed runs first")
+    bench.add_argument("--no-arena", action="store_true", help="disable ONNX Runtime's memory arena")
+    bench.add_argument("--compare-whole", action="store_true",
+                       help="report the tiled-vs-whole-image difference in 8-bit levels instead")
+    _add_model_args(bench)
+    return parser
+
+
+def _load_model(args: argparse.Namespace, *, memory_arena: bool = True) -> EnhancerModel:
+    path = args.model or default_model_path(args.precision)
+    if args.model is None and not path.is_file():
+        raise EnlightenError(
+            f"The bundled model is not installed ({path} is missing). Pass a model file with --model FILE, "
+            "or install a release that includes the model."
+        )
+    settings = SessionSettings(intra_op_threads=args.threads, memory_arena=memory_arena)
+    return EnhancerModel.load(path, provider=args.provider, device=args.device, settings=settings)
+
+
+def _notice_fallback(model: EnhancerModel, err: TextIO) -> None:
+    if model.provider.fallback_reason:
+        print(f"Notice: {model.provider.fallback_reason}", file=err)
+
+
+def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run one sub-command; returns the exit status."""
+    out, err = out or sys.stdout, err or sys.stderr
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.ERROR, stream=err, format="%(levelname)s: %(message)s")
+    try:
+        if args.command == "enhance":
+            return _enhance(args, out, err)
+        if args.command == "info":
+            return _info(args, out)
+        return _bench(args, out, err)
+    except CancelledError:
+        print("Cancelled.", file=err)
+        return 130
+    except EnlightenError as exc:
+        print(f"Error: {exc}", file=err)
+        return 1
+
+
+def _follow(events: Generator, total: int, err: TextIO) -> list:
+    """Show run_batch's events on ``err`` and return its results. A terminal gets one line rewritten in
+    place; a pipe or log file gets one plain line per finished item."""
+    from enlighten_desktop.engine.batch import BatchProgress
+
+    live = err.isatty()
+    finished = 0
+    while True:
+        try:
+            event = next(events)
+        except StopIteration as stop:
+            return stop.value
+        if isinstance(event, BatchProgress):
+            if live:
+                print(f"\r\033[K[{event.index + 1}/{total}] {event.source.name}: tile {event.tiles.done}/"
+                      f"{event.tiles.total}", end="", file=err, flush=True)
+            continue
+        finished += 1
+        detail = f"-> {event.output}" if event.status == "done" and event.output else event.message
+        prefix = "\r\033[K" if live else ""
+        print(f"{prefix}[{finished}/{total}] {event.source}: {event.status} {detail}", file=err)
+
+
+def _enhance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from enlighten_desktop.engine.batch import (
+        BatchState,
+        OutputOptions,
+        batch_settings,
+        collect_inputs,
+        run_batch,
+    )
+
+    if args.bits == 16 and args.format in ("jpeg", "webp"):
+        print(f"Error: {args.format} cannot hold 16 bits; use --format png or tiff.", file=err)
+        return 2
+    options = OutputOptions(
+        folder=args.output, format=FORMATS.get(args.format), bits=args.bits, quality=args.quality,
+        template=args.template, overwrite=args.overwrite, save_attention=args.save_attention,
+    )
+    items = collect_inputs(args.paths, recursive=args.recursive, options=options)
+    if not items:
+        print("Error: no supported photos found in the given paths.", file=err)
+        return 1
+    model = _load_model(args)
+    _notice_fallback(model, err)
+    state_file = args.state or (args.output / STATE_NAME if args.output else None)
+    settings = batch_settings(model, options, strength=args.strength, tile=args.tile)
+    state = BatchState.open(state_file, settings=settings) if state_file else None
+    batch = run_batch(model, items, options, state=state, strength=args.strength, tile=args.tile)
+    results = _follow(batch, len(items), err)
+    if state_file is not None:
+        state_file.unlink(missing_ok=True)  # finished: a later run is a new batch, not a resume
+    counts = Counter(result.status for result in results)
+    print(f"Summary: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed "
+          f"(on {model.provider.active})", file=out)
+    for result in results:
+        if result.status != "done":
+            print(f"  {result.status}: {result.source}: {result.message}", file=out)
+    return 1 if counts["failed"] else 0
+
+
+def _info(args: argparse.Namespace, out: TextIO) -> int:
+    import numpy as np
+    import onnxruntime as ort
+
+    print(f"Enlighten Desktop {__version__}", file=out)
+    print(f"Python {platform.python_version()} on {platform.platform()}", file=out)
+    print(f"ONNX Runtime {ort.__version__}, NumPy {np.__version__}", file=out)
+    print(f"Providers available: {', '.join(available_providers())}", file=out)
+    plan = [p[0] if isinstance(p, tuple) else p for p in providers_for(args.provider, args.device)]
+    print(f"Providers for '{args.provider}': {', '.join(plan)}", file=out)
+    notice = unavailable_notice(args.provider)
+    if notice:
+        print(f"Notice: {notice}", file=out)
+    try:
+        model = _load_model(args)
+    except EnlightenError as exc:
+        print(f"Model: not usable: {exc}", file=out)
+        return 1
+    c = model.contract
+    print(f"Model: {model.path}", file=out)
+    print(f"  {c.name} {c.version}, {c.precision}, contract 1, size multiple {c.size_multiple}, "
+          f"receptive margin {c.receptive_margin} px, {c.params:,} parameters", file=out)
+    print(f"  SHA-256 {model.sha256}", file=out)
+    print(f"Running on: {model.provider.active}", file=out)
+    if model.provider.fallback_reason:
+        print(f"  ({model.provider.fallback_reason})", file=out)
+    return 0
+
+
+def _bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from enlighten_desktop.bench import compare_whole, run_bench, synthetic_photo
+
+    if args.image is not None:
+        from enlighten_desktop.engine.imageio import read_image
+
+        rgb = read_image(args.image).rgb
+    else:
+        try:
+            width, height = (int(v) for v in args.size.lower().split("x"))
+        except ValueError:
+            print(f"Error: --size must look like 6000x4000, not '{args.size}'.", file=err)
+            return 2
+        rgb = synthetic_photo(width, height)
+    model = _load_model(args, memory_arena=not args.no_arena)
+    _notice_fallback(model, err)
+    size = f"{rgb.shape[1]}x{rgb.shape[0]}"
+    if args.compare_whole:
+        agreement = compare_whole(model, rgb, tile=args.tile)
+        print(f"{size} tile {args.tile} vs whole image on {model.provider.active}: max difference "
+              f"{agreement.max_levels:.3f} levels (99.9th percentile {agreement.p999_levels:.3f}), "
+              f"{agreement.max_levels_quantised} levels after rounding to 8 bits", file=out)
+        return 0
+    result = run_bench(model, rgb, tile=args.tile, runs=max(args.runs, 1), warmup=args.warmup)
+    print(f"{size} ({result.tiles} tile(s) of {args.tile or 'whole image'}) on "
+          f"{result.provider}, arena {'off' if args.no_arena else 'on'}, threads {args.threads or 'auto'}: "
+          f"median {result.median_ms:.0f} ms of {result.runs}, {result.ms_per_megapixel:.0f} ms/MP; "
+          f"peak RSS {_mib(result.peak_rss)} (before inference {_mib(result.rss_before)})", file=out)
+    return 0
+
+
+def _mib(size: int | None) -> str:
+    return "n/a" if size is None else f"{size / 2**20:.0f} MiB"

@@ -1,0 +1,138 @@
+"""Batches on real files: inputs, naming and mirroring, no overwrite, a corrupt file failing alone, resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from enlighten_desktop.bench import synthetic_photo
+from enlighten_desktop.engine.attention import default_attention
+from enlighten_desktop.engine.batch import (
+    BatchState,
+    ItemResult,
+    OutputOptions,
+    batch_settings,
+    collect_inputs,
+    output_path,
+    run_batch,
+)
+from enlighten_desktop.engine.errors import CancelledError
+from enlighten_desktop.engine.imageio import read_image
+from enlighten_desktop.engine.pipeline import CancelToken
+
+
+def save_photo(path: Path, *, seed: int = 0, size: tuple[int, int] = (48, 40)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = np.rint(synthetic_photo(*size, seed=seed) * 255).astype(np.uint8)
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def run_all(model, items, options, **kwargs) -> list[ItemResult]:
+    steps = run_batch(model, items, options, tile=32, **kwargs)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
+
+
+@pytest.fixture
+def shoot(tmp_path):
+    """A folder of photos as a photographer has it: sub-folders, an earlier result, a note."""
+    root = tmp_path / "shoot"
+    save_photo(root / "a.jpg", seed=1)
+    save_photo(root / "b.png", seed=2)
+    save_photo(root / "day2" / "c.png", seed=3)
+    save_photo(root / "a_enlightened.jpg", seed=4)
+    save_photo(root / "a_enlightened_attention.png", seed=4)
+    (root / "notes.txt").write_text("not a photo")
+    return root
+
+
+def test_folders_yield_supported_photos_but_not_our_outputs(shoot):
+    flat = collect_inputs([shoot], recursive=False)
+    assert [f.name for f, _ in flat] == ["a.jpg", "b.png"]
+    deep = collect_inputs([shoot], recursive=True)
+    assert [f.relative_to(shoot).as_posix() for f, _ in deep] == ["a.jpg", "b.png", "day2/c.png"]
+    assert {root for _, root in deep} == {shoot}
+    explicit = collect_inputs([shoot / "notes.txt", shoot / "a.jpg", shoot / "a.jpg"], recursive=False)
+    assert explicit == [(shoot / "notes.txt", shoot), (shoot / "a.jpg", shoot)]
+
+
+def test_an_output_folder_inside_the_input_is_not_read_back(shoot):
+    options = OutputOptions(folder=shoot / "out")
+    save_photo(shoot / "out" / "old.png")
+    assert all("out" not in f.parts for f, _ in collect_inputs([shoot], recursive=True, options=options))
+
+
+def test_names_follow_the_template_and_mirror_sub_folders(tmp_path):
+    root = tmp_path / "in"
+    assert output_path(root / "x" / "y" / "p.jpg", root, OutputOptions(folder=tmp_path / "out")) == (
+        tmp_path / "out" / "x" / "y" / "p_enlightened.jpg"
+    )
+    assert output_path(root / "p.JPG", root, OutputOptions(format="PNG")) == root / "p_enlightened.png"
+    assert output_path(root / "p.heic", root, OutputOptions()) == root / "p_enlightened.tif"
+    named = OutputOptions(template="bright-{stem}")
+    assert output_path(root / "p.tiff", root, named) == root / "bright-p.tiff"
+
+
+def test_a_corrupt_file_in_the_middle_fails_alone(cpu_model, shoot, tmp_path):
+    broken = shoot / "b.png"
+    broken.write_bytes(broken.read_bytes()[:60])  # truncated mid-file
+    options = OutputOptions(folder=tmp_path / "out")
+    results = run_all(cpu_model, collect_inputs([shoot], recursive=True, options=options), options)
+    assert [r.status for r in results] == ["done", "failed", "done"]
+    assert "b.png" in results[1].message
+    assert (tmp_path / "out" / "a_enlightened.jpg").is_file()
+    written = np.asarray(Image.open(tmp_path / "out" / "day2" / "c_enlightened.png"), dtype=np.float32)
+    original = np.asarray(Image.open(shoot / "day2" / "c.png"), dtype=np.float32)
+    assert written.shape == original.shape and written.mean() > original.mean() + 20
+
+
+def test_existing_outputs_are_skipped_unless_overwrite(cpu_model, shoot, tmp_path):
+    items = [(shoot / "b.png", shoot)]
+    first = run_all(cpu_model, items, OutputOptions())
+    target = first[0].output
+    target.write_bytes(b"precious edit")
+    again = run_all(cpu_model, items, OutputOptions())
+    assert again[0].status == "skipped" and "already exists" in again[0].message
+    assert target.read_bytes() == b"precious edit"
+    forced = run_all(cpu_model, items, OutputOptions(overwrite=True))
+    assert forced[0].status == "done" and target.read_bytes() != b"precious edit"
+
+
+def test_strength_zero_writes_the_original_and_attention_is_saved(cpu_model, shoot):
+    (result,) = run_all(cpu_model, [(shoot / "b.png", shoot)], OutputOptions(save_attention=True), strength=0)
+    assert np.array_equal(np.asarray(Image.open(result.output)), np.asarray(Image.open(shoot / "b.png")))
+    saved = read_image(shoot / "b_enlightened_attention.png")
+    assert saved.metadata.bits == 16
+    expected = default_attention(read_image(shoot / "b.png").rgb)
+    np.testing.assert_allclose(saved.rgb[..., 1], expected, atol=1 / 65535)
+
+
+def test_an_interrupted_batch_resumes_without_redoing_finished_items(cpu_model, shoot, tmp_path):
+    options = OutputOptions(folder=tmp_path / "out", overwrite=True)
+    items = collect_inputs([shoot], recursive=True, options=options)
+    settings = batch_settings(cpu_model, options, strength=1.0, tile=32)
+    state_file = tmp_path / "out" / "state.json"
+    token = CancelToken()
+    steps = run_batch(cpu_model, items, options, state=BatchState.open(state_file, settings=settings),
+                      tile=32, cancel=token)
+    for event in steps:
+        if isinstance(event, ItemResult):
+            token.cancel()  # quit after the first photo
+            with pytest.raises(CancelledError):
+                next(steps)
+            break
+    first_output = tmp_path / "out" / "a_enlightened.jpg"
+    stamp = first_output.stat().st_mtime_ns
+    resumed = run_all(cpu_model, items, options, state=BatchState.open(state_file, settings=settings))
+    assert [r.status for r in resumed] == ["done"] * 3
+    assert "earlier run" in resumed[0].message
+    assert first_output.stat().st_mtime_ns == stamp
+    other = BatchState.open(state_file, settings={**settings, "strength": 0.5})
+    assert not other.is_done(shoot / "a.jpg")
