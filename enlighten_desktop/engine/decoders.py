@@ -114,7 +114,8 @@ def decoding(path: Path) -> Iterator[None]:
 
 def decode(path: Path, *, max_pixels: int) -> Decoded:
     """Samples (stored orientation) and metadata of a JPEG, PNG, TIFF, WebP or HEIF file."""
-    with open_pillow(path, max_pixels=max_pixels) as image:
+    # Metadata reads are inside decoding(): a PNG's eXIf chunk may follow the pixels, so getexif() decodes.
+    with open_pillow(path, max_pixels=max_pixels) as image, decoding(path):
         kind = FORMATS[image.format]
         icc = image.info.get("icc_profile") or None
         xmp = image.info.get("xmp")
@@ -122,15 +123,14 @@ def decode(path: Path, *, max_pixels: int) -> Decoded:
         if kind == "TIFF":
             exif = descriptive_exif(exif)
             xmp = xmp or image.tag_v2.get(XMP_TAG)
-        with decoding(path):
-            if kind == "TIFF" and max(_as_tuple(image.tag_v2.get(258, 8))) > 8:
-                samples = _tiff16_samples(path)
-            elif kind == "PNG" and _png_bit_depth(path) == 16:
-                samples = _as_hwc(imagecodecs.png_decode(path.read_bytes()))
-            elif kind == "HEIF" and image.info.get("bit_depth", 8) > 8:
-                samples = _as_hwc(np.asarray(pillow_heif.open_heif(path, convert_hdr_to_8bit=False)))
-            else:
-                samples, icc = _pillow_samples(path, image, icc)
+        if kind == "TIFF" and max(_as_tuple(image.tag_v2.get(258, 8))) > 8:
+            samples = _tiff16_samples(path)
+        elif kind == "PNG" and _png_bit_depth(path) == 16:
+            samples = _as_hwc(imagecodecs.png_decode(path.read_bytes()))
+        elif kind == "HEIF" and image.info.get("bit_depth", 8) > 8:
+            samples = _as_hwc(np.asarray(pillow_heif.open_heif(path, convert_hdr_to_8bit=False)))
+        else:
+            samples, icc = _pillow_samples(path, image, icc)
         compression = _TIFF_COMPRESSION_NAMES.get(
             image.info.get("compression"), image.info.get("compression")
         )

@@ -59,8 +59,8 @@ def _open_raw(path: Path, max_pixels: int) -> Iterator[rawpy.RawPy]:
         raw = rawpy.imread(str(path))
     except rawpy.LibRawFileUnsupportedError as err:
         raise UnsupportedFormatError(
-            f"{path.name}: LibRaw {rawpy.libraw_version} does not recognise this raw file (camera too new, "
-            "or not a raw file). Convert it to DNG or TIFF in your raw converter."
+            f"{path.name}: LibRaw {'.'.join(map(str, rawpy.libraw_version))} does not recognise this raw "
+            "file (camera too new, or not a raw file). Convert it to DNG or TIFF in your raw converter."
         ) from err
     except (rawpy.LibRawError, OSError) as err:
         raise ImageReadError(
