@@ -152,13 +152,6 @@ def read_preview(
         return _to_float(np.asarray(upright))
 
 
-def output_format_for(metadata: ImageMetadata) -> str:
-    """The output format that keeps most of a source: its own, or 16-bit TIFF for raw and 16-bit HEIF."""
-    if metadata.format == "HEIF":
-        return "tiff" if metadata.bits == 16 else "jpeg"
-    return {"JPEG": "jpeg", "PNG": "png", "TIFF": "tiff", "WEBP": "webp"}.get(metadata.format, "tiff")
-
-
 def write_image(
     path: str | os.PathLike[str],
     rgb: np.ndarray,
