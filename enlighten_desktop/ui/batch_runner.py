@@ -16,6 +16,7 @@ from enlighten_desktop.engine.batch import OutputOptions, process_file
 from enlighten_desktop.engine.errors import EnlightenError, OutputExistsError
 from enlighten_desktop.engine.pipeline import CancelToken
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
+from enlighten_desktop.ui.qt_compat import emit
 from enlighten_desktop.ui.queue_model import (
     CANCELLED,
     DONE,
@@ -64,11 +65,11 @@ class BatchRunner(QObject):
         config = self._settings()[0]
         notice = config.missing_model_notice()
         if notice:
-            self.notice.emit(notice)
+            emit(self.notice, notice)
             return
         if not self._running:
             self._running = True
-            self.running_changed.emit(True)
+            emit(self.running_changed, True)
         if self._worker is None:
             self._next()
 
@@ -108,7 +109,7 @@ class BatchRunner(QObject):
     def _stop_running(self) -> None:
         if self._running:
             self._running = False
-            self.running_changed.emit(False)
+            emit(self.running_changed, False)
 
     def _cancel_current(self, intent: str) -> None:
         if self._worker is not None:
@@ -121,7 +122,7 @@ class BatchRunner(QObject):
             if self._running:
                 self._stop_running()
                 done, failed = len(self.queue.rows_with({DONE})), len(self.queue.rows_with({FAILED}))
-                self.finished.emit(done, failed, self._output_folder())
+                emit(self.finished, done, failed, self._output_folder())
             return
         config, options, strength = self._settings()
         item = self.queue.item(row)

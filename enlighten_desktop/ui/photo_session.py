@@ -23,6 +23,7 @@ from enlighten_desktop.engine.providers import ProviderReport
 from enlighten_desktop.ui.brush import AttentionBrush
 from enlighten_desktop.ui.imaging import fit_size, resize_plane, resize_rgb, to_qimage
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
+from enlighten_desktop.ui.qt_compat import emit
 from enlighten_desktop.ui.widgets.attention_overlay import heatmap_image
 from enlighten_desktop.ui.workers import GeneratorWorker, WorkerPool, call_work
 
@@ -78,6 +79,8 @@ class PhotoSession(QObject):
         self._current: GeneratorWorker | None = None
         self._display_busy = False
         self._display_again = False
+        self._displayed_result: EnhanceResult | None = None
+        self.displayed_strength: float | None = None
         self._overlay_timer = QTimer(self, singleShot=True, interval=OVERLAY_INTERVAL_MS)
         self._overlay_timer.timeout.connect(self.refresh_overlay)
         self._render_timer = QTimer(self, singleShot=True, interval=RENDER_DELAY_MS)
@@ -88,7 +91,7 @@ class PhotoSession(QObject):
         self._generation += 1
         self._cancel_current()
         self.path, self.photo, self.brush, self.result = Path(path), None, None, None
-        self.stage_changed.emit("loading")
+        emit(self.stage_changed, "loading")
         self._start(call_work(lambda: _load(Path(path), self.config.preview_side), stage="loading"),
                     self._on_loaded)
 
@@ -104,7 +107,7 @@ class PhotoSession(QObject):
         height, width = photo.proxy.shape[:2]
         self.brush = AttentionBrush(height=height, width=width)
         full_h, full_w = photo.image.rgb.shape[:2]
-        self.photo_loaded.emit(photo.before, full_w, full_h)
+        emit(self.photo_loaded, photo.before, full_w, full_h)
         self.refresh_overlay()
         self.render()
 
@@ -115,7 +118,7 @@ class PhotoSession(QObject):
             return
         notice = self.config.missing_model_notice()
         if notice:
-            self.failed.emit(notice)
+            emit(self.failed, notice)
             return
         self._generation += 1
         self._cancel_current()
@@ -127,7 +130,7 @@ class PhotoSession(QObject):
             return (yield from enhance(model, photo.proxy, attention=attention, tile=config.tile,
                                        cancel=token))
 
-        self.stage_changed.emit("preview")
+        emit(self.stage_changed, "preview")
         self._start(preview, self._on_preview)
 
     @Slot(object)
@@ -139,7 +142,7 @@ class PhotoSession(QObject):
         same_pixels = photo.proxy.shape == photo.image.rgb.shape
         if same_pixels and config.preview_model() == config.full_model():
             self.result_is_full = True
-            self.stage_changed.emit("ready")
+            emit(self.stage_changed, "ready")
             return
         edit = self.brush.edit.copy() if self.brush.has_edits else None
 
@@ -152,17 +155,17 @@ class PhotoSession(QObject):
                 attention = apply_attention_edit(default_attention(rgb), edit_full)
             return (yield from enhance(model, rgb, attention=attention, tile=config.tile, cancel=token))
 
-        self.stage_changed.emit("full")
+        emit(self.stage_changed, "full")
         self._start(full, self._on_full)
 
     @Slot(object)
     def _on_full(self, result: EnhanceResult) -> None:
         self._show(result, full=True)
-        self.stage_changed.emit("ready")
+        emit(self.stage_changed, "ready")
 
     def _show(self, result: EnhanceResult, *, full: bool) -> None:
         self.result, self.result_is_full = result, full
-        self.provider_changed.emit(result.provider)
+        emit(self.provider_changed, result.provider)
         self.render_display()
 
     # -- strength (no model run: a blend of the kept original and result) ------------------------------
@@ -179,15 +182,22 @@ class PhotoSession(QObject):
         self._display_busy = True
         result, strength = self.result, self.strength
         worker = GeneratorWorker(factory=call_work(
-            lambda: to_qimage(apply_strength(result.original, result.enhanced, strength)), stage="blend"))
+            lambda: (to_qimage(apply_strength(result.original, result.enhanced, strength)), result, strength),
+            stage="blend"))
         worker.signals.succeeded.connect(self._on_display)
         worker.signals.failed.connect(self._on_failed)
         worker.signals.done.connect(self._on_display_done)
         self._display.start(worker)
 
     @Slot(object)
-    def _on_display(self, image: QImage) -> None:
-        self.result_ready.emit(image)
+    def _on_display(self, shown: tuple[QImage, EnhanceResult, float]) -> None:
+        image, self._displayed_result, self.displayed_strength = shown
+        emit(self.result_ready, image)
+
+    @property
+    def display_current(self) -> bool:
+        """True once the view shows the latest result at the latest strength."""
+        return self._displayed_result is self.result and self.displayed_strength == self.strength
 
     @Slot(object)
     def _on_display_done(self, _worker: object) -> None:
@@ -248,12 +258,12 @@ class PhotoSession(QObject):
     def refresh_overlay(self) -> None:
         attention = self.current_attention()
         if attention is not None:
-            self.overlay_ready.emit(heatmap_image(attention))
+            emit(self.overlay_ready, heatmap_image(attention))
 
     # -- export of the photo on screen (with its brush edits and strength) -----------------------------
     def export(self, options: OutputOptions) -> None:
         if self.photo is None or self.result is None or not self.result_is_full or self.path is None:
-            self.failed.emit("The full-size result is not ready yet; export again when it is.")
+            emit(self.failed, "The full-size result is not ready yet; export again when it is.")
             return
         photo, result, strength, source = self.photo, self.result, self.strength, self.path
 
@@ -272,7 +282,7 @@ class PhotoSession(QObject):
 
     @Slot(object)
     def _on_exported(self, path: Path) -> None:
-        self.exported.emit(path)
+        emit(self.exported, path)
 
     # -- plumbing ------------------------------------------------------------------------------------
     def _start(self, factory, on_success) -> None:
@@ -283,7 +293,7 @@ class PhotoSession(QObject):
         worker.signals.failed.connect(
             lambda err: self._on_failed(err) if generation == self._generation else None)
         worker.signals.progress.connect(
-            lambda done, total, _stage: self.progress.emit(done, total) if generation == self._generation
+            lambda done, total, _stage: emit(self.progress, done, total) if generation == self._generation
             else None)
         self._current = worker
         self._work.start(worker)
@@ -295,8 +305,8 @@ class PhotoSession(QObject):
 
     @Slot(object)
     def _on_failed(self, error: Exception) -> None:
-        self.failed.emit(str(error) or type(error).__name__)
-        self.stage_changed.emit("failed")
+        emit(self.failed, str(error) or type(error).__name__)
+        emit(self.stage_changed, "failed")
 
     def shutdown(self) -> None:
         self._cancel_current()

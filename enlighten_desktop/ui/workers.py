@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from enlighten_desktop.engine.errors import CancelledError
 from enlighten_desktop.engine.pipeline import CancelToken, Progress
+from enlighten_desktop.ui.qt_compat import emit
 
 log = logging.getLogger(__name__)
 
@@ -68,15 +69,15 @@ class GeneratorWorker(QRunnable):
                 except StopIteration as stop:
                     result = stop.value
                     break
-                self.signals.progress.emit(step.done, step.total, step.stage)
+                emit(self.signals.progress, step.done, step.total, step.stage)
         except CancelledError:
-            self.signals.cancelled.emit()
+            emit(self.signals.cancelled)
         except Exception as err:  # noqa: BLE001 - every failure is reported to the GUI, none is swallowed
             log.exception("background work failed")
-            self.signals.failed.emit(err)
+            emit(self.signals.failed, err)
         else:
-            self.signals.succeeded.emit(result)
-        self.signals.done.emit(self)
+            emit(self.signals.succeeded, result)
+        emit(self.signals.done, self)
 
 
 class WorkerPool(QObject):

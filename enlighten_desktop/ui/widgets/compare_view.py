@@ -11,6 +11,7 @@ from PySide6.QtCore import QPointF, QSizeF, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
+from enlighten_desktop.ui.qt_compat import emit
 from enlighten_desktop.ui.widgets.image_pane import ImagePane
 from enlighten_desktop.ui.widgets.view_transform import ViewTransform
 
@@ -53,7 +54,7 @@ class CompareView(QWidget):
             pane.stroke_started.connect(self.stroke_started)
             pane.stroke_moved.connect(self.stroke_moved)
             pane.stroke_finished.connect(self.stroke_finished)
-        self.transform.changed.connect(lambda: self.zoom_changed.emit(self.transform.zoom_percent))
+        self.transform.changed.connect(lambda: emit(self.zoom_changed, self.transform.zoom_percent))
         self._apply()
 
     # -- content -------------------------------------------------------------------------------------
@@ -93,7 +94,7 @@ class CompareView(QWidget):
     def set_mode(self, mode: CompareMode) -> None:
         self._mode = mode
         self._apply()  # the panes' resize events refit the view if it is fitting
-        self.mode_changed.emit(mode)
+        emit(self.mode_changed, mode)
 
     def toggle_before_after(self) -> None:
         """The one-key toggle: original and result, full frame, flipping on every press."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QPointF, QRectF, QSizeF, Signal
 
+from enlighten_desktop.ui.qt_compat import emit
+
 MIN_ZOOM_PERCENT = 2.0
 MAX_ZOOM_PERCENT = 3200.0
 
@@ -59,7 +61,7 @@ class ViewTransform(QObject):
         self._fit = True
         self._scale = min(pane.width() / self._image.width(), pane.height() / self._image.height())
         self._center = QPointF(self._image.width() / 2, self._image.height() / 2)
-        self.changed.emit()
+        emit(self.changed)
 
     def refit(self, pane: QSizeF) -> None:
         """Called on resize: keep fitting if the user has not zoomed."""
@@ -76,13 +78,13 @@ class ViewTransform(QObject):
         self._scale = new_scale
         self._fit = False
         self._clamp()
-        self.changed.emit()
+        emit(self.changed)
 
     def pan_by(self, widget_delta: QPointF) -> None:
         self._center = self._center - widget_delta / self._scale
         self._fit = False
         self._clamp()
-        self.changed.emit()
+        emit(self.changed)
 
     def to_widget(self, image_point: QPointF, pane: QSizeF) -> QPointF:
         return (image_point - self._center) * self._scale + QPointF(pane.width() / 2, pane.height() / 2)

@@ -1,0 +1,168 @@
+"""The main window with the real engine and the contract test model: drop, preview, strength, brush."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from tests.ui.conftest import RunCounter, write_photo
+
+READY_MS = 20_000  # generous: the box is shared; these are not timing assertions
+
+
+def drop(window, paths: list[Path]) -> None:
+    """Deliver a real drag-enter and drop of file URLs, as the OS does."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    pos = QPointF(window.width() / 2, window.height() / 2)
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    event = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, event)
+
+
+def wait_ready(qtbot, window, action) -> None:
+    """Run ``action`` and wait until its result is computed and on screen."""
+    with qtbot.waitSignal(window.session.stage_changed, timeout=READY_MS,
+                          check_params_cb=lambda stage: stage == "ready"):
+        action()
+    qtbot.waitUntil(lambda: window.session.display_current, timeout=READY_MS)
+
+
+def qimage_array(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, : image.width() * 3].reshape(image.height(), image.width(), 3).copy()
+
+
+def test_dropping_files_and_folders_queues_them_and_shows_the_first(make_window, qtbot, tmp_path) -> None:
+    folder = tmp_path / "shoot"
+    for i, rel in enumerate(["a.jpg", "sub/b.jpg", "sub/deeper/c.jpg"]):
+        write_photo(folder / rel, seed=i)
+    single = write_photo(tmp_path / "single.jpg", seed=9)
+    (folder / "notes.txt").write_text("not a photo")
+    window = make_window()
+    wait_ready(qtbot, window, lambda: drop(window, [single, folder]))
+    queued = [item.source.name for item in window.queue.items()]
+    assert sorted(queued) == ["a.jpg", "b.jpg", "c.jpg", "single.jpg"]  # recursive, non-photos left out
+    assert window.session.path == single.resolve()
+    assert window.session.result is not None and window.compare.primary.right is not None
+    assert window.provider_label.text() == "Running on CPUExecutionProvider"
+
+
+def test_the_event_loop_keeps_running_during_an_enhancement(make_window, qtbot, tmp_path, settings,
+                                                             record_property) -> None:
+    # Bigger than the preview size, so both the proxy preview and the full-size run happen.
+    photo = write_photo(tmp_path / "big.jpg", width=1024, height=768)
+    settings.preview_side = 256
+    settings.tile = 128
+    window = make_window()
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer(interval=5)
+    timer.timeout.connect(tick)
+    stages: list[str] = []
+    window.session.stage_changed.connect(stages.append)
+    timer.start()
+    wait_ready(qtbot, window, lambda: window.add_paths([photo]))
+    timer.stop()
+    stall_ms = max(gaps) * 1000
+    record_property("max_event_loop_stall_ms", round(stall_ms, 1))
+    # The measurement is the point of this test: show it in the run's output (pytest -s) too.
+    print(f"\nmax event-loop stall, 1024x768 preview + full run: {stall_ms:.1f} ms "  # noqa: T201
+          f"over {len(gaps)} ticks")
+    assert stages[-3:] == ["preview", "full", "ready"]
+    assert window.session.result_is_full and window.session.result.enhanced.shape == (768, 1024, 3)
+    assert stall_ms < 500  # generous: the 24-MP benchmark is in scripts, not in a timed test
+
+
+def test_strength_changes_the_result_without_running_the_model(make_window, qtbot, photo) -> None:
+    window = make_window()
+    wait_ready(qtbot, window, lambda: window.add_paths([photo]))
+    (model,) = window.models.loaded()
+    counter = RunCounter(model)
+    full = qimage_array(window.compare.primary.right)
+    window.adjust.strength.setValue(30)
+    qtbot.waitUntil(lambda: window.session.display_current, timeout=READY_MS)
+    assert window.session.displayed_strength == 0.3
+    weak = qimage_array(window.compare.primary.right)
+    original = qimage_array(window.session.photo.before)
+    # 30 % lies between the original and the full result, pixel by pixel (dark pixels are lifted).
+    assert full.mean() > weak.mean() > original.mean()
+    assert counter.calls == 0
+    assert window.settings.strength == 0.3  # remembered for the next start
+
+
+def paint(pane, points: list[QPointF]) -> None:
+    """A real mouse stroke on the view: press, moves with the button held, release."""
+    def send(kind, pos, button, buttons):
+        QApplication.sendEvent(pane, QMouseEvent(kind, pos, pane.mapToGlobal(pos), button, buttons,
+                                                 Qt.KeyboardModifier.NoModifier))
+
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    send(QMouseEvent.Type.MouseButtonPress, points[0], left, left)
+    for point in points[1:]:
+        send(QMouseEvent.Type.MouseMove, point, none, left)
+    send(QMouseEvent.Type.MouseButtonRelease, points[-1], left, none)
+
+
+def test_the_brush_changes_the_attention_the_engine_gets_and_its_output_there(make_window, qtbot,
+                                                                              photo) -> None:
+    window = make_window()
+    wait_ready(qtbot, window, lambda: window.add_paths([photo]))
+    before = window.session.result
+    # Paint "add" over the bright top-left corner, where the default attention is low.
+    window.adjust.size.setValue(20)
+    window.adjust.softness.setValue(0)
+    window.adjust.brush.setChecked(True)
+    assert window.adjust.show_overlay.isChecked() and window.compare.primary.overlay is not None
+    pane, transform = window.compare.primary, window.compare.transform
+    stroke = [transform.to_widget(QPointF(x, 24), pane.pane_size()) for x in (20, 30, 40)]
+    wait_ready(qtbot, window, lambda: paint(pane, stroke))
+    after = window.session.result
+    assert after is not before
+
+    painted = (slice(20, 29), slice(20, 41))
+    far = (slice(150, 192), slice(180, 256))
+    assert (after.attention[painted] - before.attention[painted]).min() > 0.5  # raised by the flow
+    assert np.array_equal(after.attention[far], before.attention[far])
+    assert np.abs(after.enhanced[painted] - before.enhanced[painted]).mean() > 0.05
+    assert np.array_equal(after.enhanced[far], before.enhanced[far])
+
+    wait_ready(qtbot, window, window.adjust.undo.click)
+    assert np.array_equal(window.session.result.attention, before.attention)
+
+
+def test_without_a_model_the_app_opens_and_says_what_is_missing(make_window, qtbot, tmp_path, photo) -> None:
+    missing = tmp_path / "models" / "enlightengan.onnx"
+    window = make_window(model_path=missing)
+    assert window.banner.isVisible()
+    assert str(missing) in window.banner.text() and "No enhancement model" in window.banner.text()
+    with qtbot.waitSignal(window.session.photo_loaded, timeout=READY_MS):
+        window.add_paths([photo])
+    assert window.queue.rowCount() == 1 and window.compare.primary.left is not None
+    window.queue_panel.export.click()  # refuses clearly instead of failing every item
+    assert window.queue.item(0).status == "pending" and "No enhancement model" in window.banner.text()
+
+
+def test_an_unavailable_gpu_request_is_announced_and_cpu_shown(make_window, qtbot, settings, photo) -> None:
+    settings.provider = "cuda"  # this test install has only the CPU provider
+    window = make_window()
+    assert "CPU" in window.banner.text()
+    wait_ready(qtbot, window, lambda: window.add_paths([photo]))
+    assert window.provider_label.text() == "Running on CPUExecutionProvider"
+    assert window.fallback_label.text()

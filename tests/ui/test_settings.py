@@ -1,0 +1,42 @@
+"""Settings are typed, remembered across instances, and isolated from the user's own settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+from enlighten_desktop.engine.batch import OutputOptions
+from enlighten_desktop.ui.settings import AppSettings
+
+
+def test_values_survive_a_new_instance_on_the_same_store(tmp_path: Path) -> None:
+    ini = str(tmp_path / "s.ini")
+    first = AppSettings(store=QSettings(ini, QSettings.Format.IniFormat))
+    first.provider = "cpu"
+    first.strength = 0.35
+    first.recursive = False
+    first.model_path = tmp_path / "m.onnx"
+    first.set_output_options(OutputOptions(folder=tmp_path / "out", format="TIFF", bits=16, quality=80,
+                                           template="{stem}-lit"))
+    first.store.sync()
+
+    second = AppSettings(store=QSettings(ini, QSettings.Format.IniFormat))
+    assert second.provider == "cpu"
+    assert second.strength == 0.35
+    assert second.recursive is False
+    assert second.model_path == tmp_path / "m.onnx"
+    assert second.output_options() == OutputOptions(folder=tmp_path / "out", format="TIFF", bits=16,
+                                                     quality=80, template="{stem}-lit")
+
+
+def test_defaults_and_garbage_fall_back_to_typed_defaults(tmp_path: Path) -> None:
+    store = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    store.setValue("model/tile", "not a number")
+    store.setValue("adjust/strength", 7)
+    settings = AppSettings(store=store)
+    assert settings.tile == 1024
+    assert settings.strength == 1.0  # clamped to [0, 1]
+    assert settings.provider == "auto"
+    assert settings.model_path is None
+    assert settings.output_options() == OutputOptions()
