@@ -307,12 +307,14 @@ def _train(config: TrainConfig, run_dir: Path, ctx: DistContext, *, resume: bool
     if ctx.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_config(config, run_dir / "config.json")
+        d_params = count_parameters(unwrap(nets.d_global)) + count_parameters(unwrap(nets.d_local))
         log.info(
-            "generator: %s parameters (width %d, %s norm); backbone %s; %d steps (%d constant, %d decay); "
-            "%d rank(s) on %s",
+            "generator: %s parameters (width %d, %s norm); discriminators: %s; backbone %s; "
+            "%d steps (%d constant, %d decay); %d rank(s) on %s",
             f"{info['params']:,}",
             config.model.width,
             config.model.norm,
+            f"{d_params:,}",
             info["backbone"],
             total,
             constant_steps,

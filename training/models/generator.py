@@ -67,10 +67,12 @@ class LayerNorm2d(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        dtype = x.dtype  # statistics in float32 also under mixed precision
+        x = x.float()
         mean = x.mean(dim=1, keepdim=True)
         var = (x - mean).pow(2).mean(dim=1, keepdim=True)
         x = (x - mean) * torch.rsqrt(var + self.eps)
-        return x * self.weight[:, None, None] + self.bias[:, None, None]
+        return (x * self.weight[:, None, None] + self.bias[:, None, None]).to(dtype)
 
 
 def _norm(kind: str, channels: int) -> nn.Module:
