@@ -276,6 +276,20 @@ def test_preview_is_small_upright_and_float(tmp_path):
     assert preview[:20, :28].mean() > 0.9 and preview[28:, 36:].mean() < 0.1
 
 
+@pytest.mark.parametrize("suffix", [".png", ".tif", ".webp", ".heic"])
+def test_preview_of_other_formats_matches_the_full_image(tmp_path, suffix):
+    pixels = np.zeros((40, 80, 3), np.uint8)
+    pixels[:, 40:] = (0, 200, 90)
+    src = tmp_path / f"p{suffix}"
+    if suffix == ".tif":
+        tifffile.imwrite(src, pixels.astype(np.uint16) * 257, photometric="rgb", compression="lzw")
+    else:
+        Image.fromarray(pixels).save(src, quality=95)
+    preview = read_preview(src, max_side=20)
+    assert preview.shape == (10, 20, 3)
+    np.testing.assert_allclose(preview[:, 12:].mean(axis=(0, 1)), [0, 200 / 255, 90 / 255], atol=0.03)
+
+
 def test_supported_suffixes():
     assert {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif"} <= SUPPORTED_SUFFIXES
     assert {".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf", ".orf"} <= SUPPORTED_SUFFIXES

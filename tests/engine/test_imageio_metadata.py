@@ -131,3 +131,20 @@ def test_oversized_exif_drops_the_maker_note_for_jpeg(tmp_path, caplog):
         sub = written.getexif().get_ifd(0x8769)
         assert 0x927C not in sub and sub[0x9003] == "2025:12:31 23:58:59"
     assert "MakerNote" in caplog.text
+
+
+def test_heic_metadata_is_read_and_its_orientation_applied_once(tmp_path):
+    upright = np.zeros((16, 24, 3), np.uint8)
+    upright[:8, :12] = (255, 0, 0)
+    stored = np.ascontiguousarray(upright[:, ::-1].swapaxes(0, 1))  # orientation 6, as a camera stores it
+    src = tmp_path / "phone.heic"
+    # pillow-heif turns EXIF orientation 6 into the HEIF rotation property, which libheif applies on decode.
+    Image.fromarray(stored).save(src, quality=-1, chroma=444, exif=camera_exif(), icc_profile=ICC, xmp=XMP)
+    loaded = read_image(src)
+    assert loaded.rgb.shape == (16, 24, 3)
+    assert loaded.rgb[:6, :10, 0].mean() > 0.95 and loaded.rgb[10:, 14:, 0].mean() < 0.05
+    assert loaded.metadata.icc_profile == ICC and b"Night walk" in loaded.metadata.xmp
+    assert b'tiff:Orientation="6"' not in loaded.metadata.xmp  # pillow-heif removes it; nothing rotates twice
+    exif = Image.Exif()
+    exif.load(loaded.metadata.exif)
+    assert exif[0x0112] == 1 and exif.get_ifd(0x8769)[0x9003] == "2025:12:31 23:58:59"
