@@ -31,7 +31,7 @@ def rationals(values) -> list[int]:
     return [part for value in values for part in (round(value * 10000), 10000)]
 
 
-def write_dng(path, *, orientation: int = 1, brightness: float = 0.2) -> None:
+def write_dng(path, *, orientation: int = 1, brightness: float = 0.2, preview_compression=None) -> None:
     """A grey scene, dark on the left, brighter on the right, seen through AS_SHOT_NEUTRAL; a red preview."""
     level = np.linspace(brightness / 4, brightness, WIDTH)[None, :].repeat(HEIGHT, axis=0)
     gain = np.empty((HEIGHT, WIDTH))
@@ -68,7 +68,8 @@ def write_dng(path, *, orientation: int = 1, brightness: float = 0.2) -> None:
     ]
     with tifffile.TiffWriter(path) as writer:
         writer.write(
-            preview, photometric="rgb", subfiletype=1, subifds=1, extratags=ifd0,
+            preview, photometric="rgb", compression=preview_compression, subfiletype=1, subifds=1,
+            extratags=ifd0,
             datetime="2025:11:01 21:30:00", metadata=None,
         )  # fmt: skip
         writer.write(mosaic, photometric=32803, subfiletype=0, extratags=raw_ifd, metadata=None)
@@ -140,7 +141,10 @@ def test_libraw_rotates_raw_and_preview_once(tmp_path, orientation, turned):
     assert np.corrcoef(red_corner.ravel(), preview[..., 0].ravel())[0, 1] > 0.9
 
 
-def test_raw_preview_uses_the_embedded_image(dng):
+@pytest.mark.parametrize("compression", [None, "jpeg"])  # LibRaw hands these out as bitmap / JPEG
+def test_raw_preview_uses_the_embedded_image(tmp_path, compression):
+    dng = tmp_path / "p.dng"
+    write_dng(dng, preview_compression=compression)
     preview = read_preview(dng, max_side=48)
     assert preview.shape == (32, 48, 3)
     assert preview[:16, :24, 0].mean() > 0.95  # the red preview, not the grey develop
