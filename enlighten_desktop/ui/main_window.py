@@ -100,15 +100,18 @@ class MainWindow(QMainWindow):
         self.provider_label = QLabel()
         self.zoom_label = QLabel()
         self.zoom_label.setContentsMargins(8, 0, 8, 0)
-        self.compare.zoom_changed.connect(lambda percent: self.zoom_label.setText(f"{percent:.0f} %"))
+        self.compare.zoom_changed.connect(lambda percent: self.zoom_label.setText(f"Zoom {percent:.0f} %"))
+        self.queue_label = QLabel()
         self.fallback_label = QLabel()
         self.fallback_label.setStyleSheet(f"color: {theme.WARNING.name()};")
         self.statusBar().addWidget(self.stage, 1)
+        self.statusBar().addPermanentWidget(self.queue_label)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.fallback_label)
         self.statusBar().addPermanentWidget(self.provider_label)
 
         self._connect()
+        self._update_queue_label()
         self._build_menus()
         self._show_model_notice()
         self.thumbnails.request([item.source for item in self.queue.items()])
@@ -177,6 +180,8 @@ class MainWindow(QMainWindow):
         panel.open_folder.clicked.connect(self.open_output_folder)
         panel.options.changed.connect(self.settings.set_output_options)
         self.runner.running_changed.connect(self._on_batch_running)
+        for signal in (self.queue.dataChanged, self.queue.rowsInserted, self.queue.rowsRemoved):
+            signal.connect(self._update_queue_label)
         self.runner.finished.connect(self._on_batch_finished)
         self.runner.notice.connect(lambda message: self.banner.show_message(message, theme.ERROR))
 
@@ -354,6 +359,13 @@ class MainWindow(QMainWindow):
         self.session.export(self.queue_panel.options.options())
 
     # -- batch ---------------------------------------------------------------------------------------
+    def _update_queue_label(self) -> None:
+        states = [item.status for item in self.queue.items()]
+        finished = states.count("done") + states.count("skipped")
+        failed = states.count("failed")
+        text = f"Queue: {finished} of {len(states)} done" + (f", {failed} failed" if failed else "")
+        self.queue_label.setText(text if states else "")
+
     def _on_batch_running(self, running: bool) -> None:
         self.stage.setText("Exporting the queue…" if running else "Queue stopped.")
 

@@ -295,8 +295,20 @@ class PhotoSession(QObject):
         worker.signals.progress.connect(
             lambda done, total, _stage: emit(self.progress, done, total) if generation == self._generation
             else None)
+        worker.signals.done.connect(self._on_work_done)
         self._current = worker
         self._work.start(worker)
+
+    @Slot(object)
+    def _on_work_done(self, worker: GeneratorWorker) -> None:
+        if worker is self._current:
+            self._current = None
+
+    @property
+    def idle(self) -> bool:
+        """No load, preview or full run pending or running, and the view shows the latest result."""
+        return self._current is None and not self._render_timer.isActive() and (
+            self.result is None or self.display_current)
 
     def _cancel_current(self) -> None:
         if self._current is not None:

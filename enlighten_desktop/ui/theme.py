@@ -26,8 +26,9 @@ def dark_palette() -> QPalette:
         QPalette.ColorRole.Button: QColor(52, 52, 56),
         QPalette.ColorRole.ButtonText: QColor(225, 225, 228),
         QPalette.ColorRole.BrightText: QColor(255, 255, 255),
-        QPalette.ColorRole.Highlight: ACCENT,
-        QPalette.ColorRole.HighlightedText: QColor(20, 20, 20),
+        # A muted amber for selections: a loud one would pull the eye off the photo.
+        QPalette.ColorRole.Highlight: QColor(112, 80, 36),
+        QPalette.ColorRole.HighlightedText: QColor(250, 245, 235),
         QPalette.ColorRole.Link: ACCENT.lighter(120),
         QPalette.ColorRole.Light: QColor(70, 70, 74),
         QPalette.ColorRole.Midlight: QColor(58, 58, 62),

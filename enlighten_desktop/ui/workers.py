@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-from enlighten_desktop.engine.errors import CancelledError
+from enlighten_desktop.engine.errors import CancelledError, EnlightenError
 from enlighten_desktop.engine.pipeline import CancelToken, Progress
 from enlighten_desktop.ui.qt_compat import emit
 
@@ -72,7 +72,10 @@ class GeneratorWorker(QRunnable):
                 emit(self.signals.progress, step.done, step.total, step.stage)
         except CancelledError:
             emit(self.signals.cancelled)
-        except Exception as err:  # noqa: BLE001 - every failure is reported to the GUI, none is swallowed
+        except EnlightenError as err:  # expected (bad file, missing model): the GUI shows the message
+            log.info("%s", err)
+            emit(self.signals.failed, err)
+        except Exception as err:  # noqa: BLE001 - a bug: reported to the GUI and logged, never swallowed
             log.exception("background work failed")
             emit(self.signals.failed, err)
         else:
