@@ -340,7 +340,9 @@ def _train(config: TrainConfig, run_dir: Path, ctx: DistContext, *, resume: bool
             patch_rng = torch.Generator().manual_seed(_step_seed(config.seed, step, ctx.rank))
             losses = _gan_step(nets, opts, low, normal, config, autocast, patch_rng)
         if nets.ema is not None:
-            _update_ema(nets.ema, unwrap(nets.g), config.ema_decay)
+            # Ramp the decay up so that the random initial weights do not linger in the average.
+            decay = min(config.ema_decay, (1 + step) / (10 + step))
+            _update_ema(nets.ema, unwrap(nets.g), decay)
         step += 1
 
         if not ctx.is_main:

@@ -59,6 +59,10 @@ def test_one_step_changes_g_and_both_discriminators(tiny_config: TrainConfig, tm
         ]
         weights = [k for k in before if k.endswith("weight")]
         assert set(weights) <= set(changed), f"{name}: unchanged {set(weights) - set(changed)}"
+    # The moving average starts with decay (1 + 0) / (10 + 0) = 0.1: mostly the new weights.
+    before, after, ema = initial.g.state_dict(), state["generator"], state["generator_ema"]
+    for k in ("down.0.0.conv.weight", "to_residual.weight"):
+        assert torch.allclose(ema[k], 0.1 * before[k] + 0.9 * after[k], rtol=0, atol=1e-7)
 
 
 def test_resume_continues_exactly_as_an_uninterrupted_run(tiny_config: TrainConfig, tmp_path: Path) -> None:
