@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TextIO
 
 from enlighten_desktop import __version__
-from enlighten_desktop.engine.errors import CancelledError, EnlightenError
-from enlighten_desktop.engine.model import EnhancerModel, default_model_path
+from enlighten_desktop.engine.errors import CancelledError, EnlightenError, ModelError
+from enlighten_desktop.engine.model import CONTRACT_VERSION, EnhancerModel, default_model_path
 from enlighten_desktop.engine.pipeline import DEFAULT_TILE
 from enlighten_desktop.engine.providers import (
     PROVIDER_ALIASES,
@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _load_model(args: argparse.Namespace, *, memory_arena: bool = True) -> EnhancerModel:
     path = args.model or default_model_path(args.precision)
     if args.model is None and not path.is_file():
-        raise EnlightenError(
+        raise ModelError(
             f"The bundled model is not installed ({path} is missing). Pass a model file with --model FILE, "
             "or install a release that includes the model."
         )
@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
         if args.command == "info":
             return _info(args, out)
         return _bench(args, out, err)
-    except CancelledError:
+    except (CancelledError, KeyboardInterrupt):
+        # An interrupted batch keeps its state file, so the same command resumes it.
         print("Cancelled.", file=err)
         return 130
     except EnlightenError as exc:
@@ -197,8 +198,9 @@ def _info(args: argparse.Namespace, out: TextIO) -> int:
         return 1
     c = model.contract
     print(f"Model: {model.path}", file=out)
-    print(f"  {c.name} {c.version}, {c.precision}, contract 1, size multiple {c.size_multiple}, "
-          f"receptive margin {c.receptive_margin} px, {c.params:,} parameters", file=out)
+    print(f"  {c.name} {c.version}, {c.precision}, contract {CONTRACT_VERSION}, "
+          f"size multiple {c.size_multiple}, receptive margin {c.receptive_margin} px, "
+          f"{c.params:,} parameters", file=out)
     print(f"  SHA-256 {model.sha256}", file=out)
     print(f"Running on: {model.provider.active}", file=out)
     if model.provider.fallback_reason:
