@@ -91,8 +91,11 @@ def attention_path(output: Path) -> Path:
     return output.with_name(output.stem + "_attention.png")
 
 
-def _own_output_pattern(template: str) -> re.Pattern[str]:
+def _own_output_pattern(template: str) -> re.Pattern[str] | None:
+    """Stems this program writes with ``template``; None when the template adds nothing to the stem."""
     head, _, tail = template.partition("{stem}")
+    if not head and not tail:
+        return None
     return re.compile(re.escape(head) + ".+" + re.escape(tail) + "(_attention)?")
 
 
@@ -115,7 +118,7 @@ def collect_inputs(
             if (
                 file.is_file()
                 and file.suffix.lower() in SUPPORTED_SUFFIXES
-                and not own.fullmatch(file.stem)
+                and (own is None or not own.fullmatch(file.stem))
                 and (skip_dir is None or skip_dir not in file.resolve().parents)
             ):
                 found.setdefault(file, given)
@@ -138,6 +141,11 @@ def process_file(
     errors of imageio, ModelError, CancelledError.
     """
     target = output_path(source, root, options)
+    if target.exists() and target.resolve() == source.resolve():
+        raise OutputExistsError(
+            f"{target} is the original photo; originals are never replaced (change the name template or "
+            "the output folder)."
+        )
     if target.exists() and not options.overwrite:
         raise OutputExistsError(
             f"{target} already exists and was left alone (allow overwriting to replace it)."

@@ -136,3 +136,14 @@ def test_an_interrupted_batch_resumes_without_redoing_finished_items(cpu_model, 
     assert first_output.stat().st_mtime_ns == stamp
     other = BatchState.open(state_file, settings={**settings, "strength": 0.5})
     assert not other.is_done(shoot / "a.jpg")
+
+
+def test_the_original_is_never_replaced_even_with_overwrite(cpu_model, shoot):
+    before = (shoot / "b.png").read_bytes()
+    options = OutputOptions(template="{stem}", overwrite=True)
+    assert [f.name for f, _ in collect_inputs([shoot], recursive=False, options=options)] == [
+        "a.jpg", "a_enlightened.jpg", "a_enlightened_attention.png", "b.png",
+    ]
+    (result,) = run_all(cpu_model, [(shoot / "b.png", shoot)], options)
+    assert result.status == "skipped" and "original" in result.message
+    assert (shoot / "b.png").read_bytes() == before
