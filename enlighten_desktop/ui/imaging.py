@@ -27,6 +27,18 @@ def rgba_to_qimage(rgba: np.ndarray) -> QImage:
     return QImage(rgba.data, width, height, rgba.strides[0], QImage.Format.Format_RGBA8888).copy()
 
 
+def display_pyramid(rgb: np.ndarray, *, smallest_side: int) -> tuple[QImage, ...]:
+    """rgb: H x W x 3 float32 [0, 1] -> QImages at full size, then halved while the longest side stays
+    above ``smallest_side`` (the view draws the smallest one with enough pixels for its zoom)."""
+    pixels = to_uint8(rgb)
+    levels = [to_qimage(pixels)]
+    image = Image.fromarray(pixels)
+    while max(image.size) > 2 * smallest_side:
+        image = image.reduce(2)
+        levels.append(to_qimage(np.asarray(image)))
+    return tuple(levels)
+
+
 def to_uint8(rgb: np.ndarray) -> np.ndarray:
     """float32 [0, 1] -> uint8, rounded, in row blocks so no full-size float temporary is made."""
     out = np.empty(rgb.shape, dtype=np.uint8)

@@ -293,7 +293,7 @@ class MainWindow(QMainWindow):
 
     # -- current photo -------------------------------------------------------------------------------
     @Slot(object, int, int)
-    def _on_photo_loaded(self, before: QImage, width: int, height: int) -> None:
+    def _on_photo_loaded(self, before: tuple[QImage, ...], width: int, height: int) -> None:
         self.compare.set_images(before=before, after=None, width=width, height=height)
         self.setWindowTitle(f"{self.session.path.name} — {APP_NAME}" if self.session.path else APP_NAME)
         self._apply_brush()

@@ -6,11 +6,16 @@ device) is loaded once and reused; ONNX Runtime sessions may run from several th
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from enlighten_desktop.engine.model import EnhancerModel, default_model_path
+from enlighten_desktop.engine.providers import SessionSettings
+
+# ONNX Runtime would take every core; one is left to the GUI thread so the window never stutters.
+UI_SESSION = SessionSettings(intra_op_threads=max(1, (os.cpu_count() or 2) - 1))
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ class ModelCache:
         with self._lock:
             model = self._models.get(key)
             if model is None:
-                model = EnhancerModel.load(path, provider=provider, device=device)
+                model = EnhancerModel.load(path, provider=provider, device=device, settings=UI_SESSION)
                 self._models[key] = model
             return model
 

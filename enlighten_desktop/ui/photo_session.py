@@ -21,7 +21,7 @@ from enlighten_desktop.engine.imageio import LoadedImage, read_image, write_imag
 from enlighten_desktop.engine.pipeline import CancelToken, EnhanceResult, apply_strength, enhance
 from enlighten_desktop.engine.providers import ProviderReport
 from enlighten_desktop.ui.brush import AttentionBrush
-from enlighten_desktop.ui.imaging import fit_size, resize_plane, resize_rgb, to_qimage
+from enlighten_desktop.ui.imaging import display_pyramid, fit_size, resize_plane, resize_rgb
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
 from enlighten_desktop.ui.qt_compat import emit
 from enlighten_desktop.ui.widgets.attention_overlay import heatmap_image
@@ -40,22 +40,25 @@ class LoadedPhoto:
     image: LoadedImage
     proxy: np.ndarray
     proxy_attention: np.ndarray
-    before: QImage  # the full-size original, ready to draw
+    before: tuple[QImage, ...]  # the original, ready to draw: full size first, then halvings
+    overlay: QImage  # heat-map of the default attention
 
 
 def _load(path: Path, preview_side: int) -> LoadedPhoto:
     image = read_image(path)
     height, width = image.rgb.shape[:2]
     proxy = resize_rgb(image.rgb, *fit_size(width, height, preview_side))
-    return LoadedPhoto(image=image, proxy=proxy, proxy_attention=default_attention(proxy),
-                       before=to_qimage(image.rgb))
+    attention = default_attention(proxy)
+    return LoadedPhoto(image=image, proxy=proxy, proxy_attention=attention,
+                       before=display_pyramid(image.rgb, smallest_side=preview_side),
+                       overlay=heatmap_image(attention))
 
 
 class PhotoSession(QObject):
     """State and work for the current photo; the main window only connects signals to widgets."""
 
-    photo_loaded = Signal(object, int, int)  # before QImage, full width, full height
-    result_ready = Signal(object)  # the blended result as a QImage (proxy or full size)
+    photo_loaded = Signal(object, int, int)  # the original (QImages, full size first), full width, height
+    result_ready = Signal(object)  # the blended result as QImages (proxy or full size, then halvings)
     overlay_ready = Signal(object)  # the heat-map of the attention the next run will use
     stage_changed = Signal(str)  # "loading", "preview", "full", "ready"
     progress = Signal(int, int)
@@ -108,7 +111,7 @@ class PhotoSession(QObject):
         self.brush = AttentionBrush(height=height, width=width)
         full_h, full_w = photo.image.rgb.shape[:2]
         emit(self.photo_loaded, photo.before, full_w, full_h)
-        self.refresh_overlay()
+        emit(self.overlay_ready, photo.overlay)
         self.render()
 
     # -- enhancement ---------------------------------------------------------------------------------
@@ -182,7 +185,8 @@ class PhotoSession(QObject):
         self._display_busy = True
         result, strength = self.result, self.strength
         worker = GeneratorWorker(factory=call_work(
-            lambda: (to_qimage(apply_strength(result.original, result.enhanced, strength)), result, strength),
+            lambda: (display_pyramid(apply_strength(result.original, result.enhanced, strength),
+                                     smallest_side=self.config.preview_side), result, strength),
             stage="blend"))
         worker.signals.succeeded.connect(self._on_display)
         worker.signals.failed.connect(self._on_failed)
@@ -190,7 +194,7 @@ class PhotoSession(QObject):
         self._display.start(worker)
 
     @Slot(object)
-    def _on_display(self, shown: tuple[QImage, EnhanceResult, float]) -> None:
+    def _on_display(self, shown: tuple[tuple[QImage, ...], EnhanceResult, float]) -> None:
         image, self._displayed_result, self.displayed_strength = shown
         emit(self.result_ready, image)
 

@@ -95,12 +95,12 @@ def test_strength_changes_the_result_without_running_the_model(make_window, qtbo
     wait_ready(qtbot, window, lambda: window.add_paths([photo]))
     (model,) = window.models.loaded()
     counter = RunCounter(model)
-    full = qimage_array(window.compare.primary.right)
+    full = qimage_array(window.compare.primary.right[0])
     window.adjust.strength.setValue(30)
     qtbot.waitUntil(lambda: window.session.display_current, timeout=READY_MS)
     assert window.session.displayed_strength == 0.3
-    weak = qimage_array(window.compare.primary.right)
-    original = qimage_array(window.session.photo.before)
+    weak = qimage_array(window.compare.primary.right[0])
+    original = qimage_array(window.session.photo.before[0])
     # 30 % lies between the original and the full result, pixel by pixel (dark pixels are lifted).
     assert full.mean() > weak.mean() > original.mean()
     assert counter.calls == 0

@@ -12,7 +12,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from enlighten_desktop.ui.qt_compat import emit
-from enlighten_desktop.ui.widgets.image_pane import ImagePane
+from enlighten_desktop.ui.widgets.image_pane import ImagePane, Picture
 from enlighten_desktop.ui.widgets.view_transform import ViewTransform
 
 
@@ -24,6 +24,10 @@ class CompareMode(Enum):
 
 
 ZOOM_STEP = 1.25
+
+
+def _picture(image: QImage | Picture | None) -> Picture | None:
+    return (image,) if isinstance(image, QImage) else image
 
 
 class CompareView(QWidget):
@@ -45,8 +49,8 @@ class CompareView(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.primary)
         layout.addWidget(self.secondary)
-        self._before: QImage | None = None
-        self._after: QImage | None = None
+        self._before: Picture | None = None
+        self._after: Picture | None = None
         self._split = 0.5
         self._mode = CompareMode.SPLIT
         for pane in (self.primary, self.secondary):
@@ -58,16 +62,17 @@ class CompareView(QWidget):
         self._apply()
 
     # -- content -------------------------------------------------------------------------------------
-    def set_images(self, *, before: QImage | None, after: QImage | None, width: int, height: int) -> None:
+    def set_images(self, *, before: QImage | Picture | None, after: QImage | Picture | None, width: int,
+                   height: int) -> None:
         """Show a photo of ``width`` x ``height`` pixels; either image may be a smaller proxy of it."""
-        self._before, self._after = before, after
+        self._before, self._after = _picture(before), _picture(after)
         self.transform.dpr = self.devicePixelRatioF()
         self.transform.set_image_size(width, height, self.primary_size())
         self._apply()
 
-    def set_after(self, after: QImage) -> None:
+    def set_after(self, after: QImage | Picture) -> None:
         """Replace the result only (strength change, full-resolution result arriving)."""
-        self._after = after
+        self._after = _picture(after)
         self._apply()
 
     def clear(self) -> None:
@@ -76,7 +81,7 @@ class CompareView(QWidget):
 
     def set_overlay(self, overlay: QImage | None, opacity: float) -> None:
         for pane in (self.primary, self.secondary):
-            pane.overlay = overlay
+            pane.overlay = _picture(overlay)
             pane.overlay_opacity = opacity
             pane.update()
 
