@@ -84,8 +84,13 @@ def niqe_of_luma(luma: np.ndarray) -> float:
             image = imresize_half(image)
     distorted = np.concatenate(features, axis=1)
     # MATLAB's nanmean per feature, and nancov's default: drop every block that has a NaN feature.
-    mean = np.nanmean(distorted, axis=0)
     complete = distorted[~np.isnan(distorted).any(axis=1)]
+    if len(complete) < 2:
+        raise ValueError(
+            f"NIQE needs at least two {BLOCK_SIZE}x{BLOCK_SIZE} blocks with texture (not flat); this "
+            f"{luma.shape[0]}x{luma.shape[1]} image has {len(complete)} of {len(distorted)}"
+        )
+    mean = np.nanmean(distorted, axis=0)
     cov = np.cov(complete, rowvar=False)
     diff = model.mean - mean
     return float(np.sqrt(diff @ np.linalg.pinv((model.cov + cov) / 2) @ diff))

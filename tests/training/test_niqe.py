@@ -78,6 +78,11 @@ def test_flat_blocks_do_not_make_the_score_nan() -> None:
     assert np.isfinite(niqe(image))
 
 
-def test_too_small_image_is_refused() -> None:
+def test_too_small_or_flat_image_is_refused() -> None:
     with pytest.raises(ValueError, match="96x96"):
         niqe(np.zeros((95, 300, 3), np.uint8))
+    # A covariance needs two blocks: one block, or blocks without texture, cannot be scored.
+    with pytest.raises(ValueError, match="two 96x96 blocks"):
+        niqe(np.random.default_rng(0).integers(0, 256, (100, 191, 3), dtype=np.uint8))
+    with pytest.raises(ValueError, match="two 96x96 blocks"):
+        niqe(np.zeros((192, 192, 3), np.uint8))
