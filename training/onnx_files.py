@@ -1,0 +1,28 @@
+"""Finishing touches on exported ONNX files: the contract metadata and the ``.sha256`` file beside each."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import onnx
+
+
+def set_metadata(path: Path, metadata: dict[str, str]) -> None:
+    """Add or replace the model metadata ``metadata`` in the ONNX file at ``path``; validate the file."""
+    model = onnx.load(str(path))
+    kept = [p for p in model.metadata_props if p.key not in metadata]
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept)
+    for key, value in metadata.items():
+        model.metadata_props.append(onnx.StringStringEntryProto(key=key, value=value))
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def write_sha256(path: Path) -> Path:
+    """Write ``<path>.sha256`` in ``sha256sum`` format (``<hex>  <file name>``) and return its path."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    checksum = path.with_name(path.name + ".sha256")
+    checksum.write_text(f"{digest}  {path.name}\n")
+    return checksum
