@@ -112,6 +112,8 @@ class MainWindow(QMainWindow):
 
         self._connect()
         self._update_queue_label()
+        if self.queue.rowCount():
+            self.queue_panel.table.selectRow(0)  # a restored queue opens on its first photo
         self._build_menus()
         self._show_model_notice()
         self.thumbnails.request([item.source for item in self.queue.items()])
@@ -336,10 +338,11 @@ class MainWindow(QMainWindow):
         self.compare.set_brush_radius(adjust.size.value() * self.session.edit_scale() if on else None)
 
     def _on_stage(self, stage: str) -> None:
-        text = {"loading": "Opening…", "preview": "Quick preview…", "full": "Full resolution…",
+        text = {"loading": "Opening…", "preview": "Quick preview…", "enhancing": "Enhancing…",
+                "full": "Full resolution…",
                 "ready": "Ready.", "failed": "Could not enhance this photo."}.get(stage, stage)
         self.stage.setText(text)
-        self.progress.setVisible(stage in ("preview", "full"))
+        self.progress.setVisible(stage in ("preview", "enhancing", "full"))
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))

@@ -60,7 +60,7 @@ class PhotoSession(QObject):
     photo_loaded = Signal(object, int, int)  # the original (QImages, full size first), full width, height
     result_ready = Signal(object)  # the blended result as QImages (proxy or full size, then halvings)
     overlay_ready = Signal(object)  # the heat-map of the attention the next run will use
-    stage_changed = Signal(str)  # "loading", "preview", "full", "ready"
+    stage_changed = Signal(str)  # "loading", "preview" or "enhancing" (one run), "full", "ready", "failed"
     progress = Signal(int, int)
     provider_changed = Signal(object)  # ProviderReport of the model that ran
     failed = Signal(str)
@@ -133,8 +133,14 @@ class PhotoSession(QObject):
             return (yield from enhance(model, photo.proxy, attention=attention, tile=config.tile,
                                        cancel=token))
 
-        emit(self.stage_changed, "preview")
+        emit(self.stage_changed, "enhancing" if self._preview_is_final() else "preview")
         self._start(preview, self._on_preview)
+
+    def _preview_is_final(self) -> bool:
+        """A photo no bigger than the proxy, with no separate preview model, needs only one run."""
+        photo, config = self.photo, self.config
+        return photo is not None and photo.proxy.shape == photo.image.rgb.shape and (
+            config.preview_model() == config.full_model())
 
     @Slot(object)
     def _on_preview(self, result: EnhanceResult) -> None:
@@ -142,8 +148,7 @@ class PhotoSession(QObject):
         photo, config = self.photo, self.config
         if photo is None or self.brush is None:
             return
-        same_pixels = photo.proxy.shape == photo.image.rgb.shape
-        if same_pixels and config.preview_model() == config.full_model():
+        if self._preview_is_final():
             self.result_is_full = True
             emit(self.stage_changed, "ready")
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QImage, QWheelEvent
+from PySide6.QtGui import QImage, QNativeGestureEvent, QPointingDevice, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from enlighten_desktop.ui.imaging import to_qimage
@@ -96,3 +96,18 @@ def test_one_key_toggle_flips_between_before_and_after(view: CompareView) -> Non
     assert view.mode == CompareMode.AFTER
     view.toggle_before_after()
     assert view.mode == CompareMode.BEFORE
+
+
+def test_a_trackpad_pinch_zooms_about_the_fingers(view: CompareView) -> None:
+    view.set_images(before=textured(), after=textured(), width=256, height=192)
+    view.fit()
+    pane, before = view.primary, view.transform.zoom_percent
+    at = QPointF(200, 120)
+    anchor = view.transform.to_image(at, pane.pane_size())
+    device = QPointingDevice.primaryPointingDevice()
+    pinch = QNativeGestureEvent(Qt.NativeGestureType.ZoomNativeGesture, device, 2, at, at,
+                                pane.mapToGlobal(at), 0.5, QPointF(0, 0))
+    QApplication.sendEvent(pane, pinch)
+    assert view.transform.zoom_percent == pytest.approx(before * 1.5)
+    after = view.transform.to_image(at, pane.pane_size())
+    assert (after.x(), after.y()) == pytest.approx((anchor.x(), anchor.y()), abs=1e-6)
