@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -47,4 +48,10 @@ def run(paths: list[str]) -> int:
     window.show()
     if paths:
         window.add_paths([Path(p) for p in paths])
+    # Ctrl+C in the terminal that launched the app closes the window properly (queue and settings saved).
+    # Python runs signal handlers only between bytecodes, so a timer gives it the chance while Qt waits.
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    heartbeat = QTimer(interval=250)
+    heartbeat.timeout.connect(lambda: None)
+    heartbeat.start()
     return app.exec()
