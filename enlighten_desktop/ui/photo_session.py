@@ -83,6 +83,7 @@ class PhotoSession(QObject):
         self._display_busy = False
         self._display_again = False
         self._displayed_result: EnhanceResult | None = None
+        self._edit_in_use = np.zeros((0, 0), dtype=np.float32)
         self.displayed_strength: float | None = None
         self._overlay_timer = QTimer(self, singleShot=True, interval=OVERLAY_INTERVAL_MS)
         self._overlay_timer.timeout.connect(self.refresh_overlay)
@@ -126,6 +127,7 @@ class PhotoSession(QObject):
         self._generation += 1
         self._cancel_current()
         photo, edit, config = self.photo, self.brush.edit.copy(), self.config
+        self._edit_in_use = edit  # the full-size run that follows uses this same edit
 
         def preview(token: CancelToken):
             model = self.models.get(config.preview_model(), provider=config.provider, device=config.device)
@@ -152,7 +154,7 @@ class PhotoSession(QObject):
             self.result_is_full = True
             emit(self.stage_changed, "ready")
             return
-        edit = self.brush.edit.copy() if self.brush.has_edits else None
+        edit = self._edit_in_use if np.any(self._edit_in_use) else None
 
         def full(token: CancelToken):
             model = self.models.get(config.full_model(), provider=config.provider, device=config.device)
