@@ -166,3 +166,21 @@ def test_an_unavailable_gpu_request_is_announced_and_cpu_shown(make_window, qtbo
     wait_ready(qtbot, window, lambda: window.add_paths([photo]))
     assert window.provider_label.text() == "Running on CPUExecutionProvider"
     assert window.fallback_label.text()
+
+
+def test_the_brush_edit_reaches_the_full_size_run_too(make_window, qtbot, settings, photo) -> None:
+    settings.preview_side = 128  # the 256 x 192 photo gets a 128 x 96 proxy, then a full-size run
+    window = make_window()
+    wait_ready(qtbot, window, lambda: window.add_paths([photo]))
+    before = window.session.result
+    assert window.session.result_is_full and before.attention.shape == (192, 256)
+    window.adjust.size.setValue(10)  # proxy pixels: 20 photo pixels
+    window.adjust.softness.setValue(0)
+    window.adjust.brush.setChecked(True)
+    pane, transform = window.compare.primary, window.compare.transform
+    stroke = [transform.to_widget(QPointF(x, 24), pane.pane_size()) for x in (20, 40)]
+    wait_ready(qtbot, window, lambda: paint(pane, stroke))
+    after = window.session.result
+    assert window.session.result_is_full and after.attention.shape == (192, 256)
+    assert (after.attention[18:30, 20:41] - before.attention[18:30, 20:41]).min() > 0.5
+    assert np.array_equal(after.attention[150:, 180:], before.attention[150:, 180:])
