@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from training.config import TrainConfig, from_dict, to_dict
+from training.features import BackboneUnavailableError
 
 log = logging.getLogger("training")
 
@@ -138,7 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command, rest = argv[0], argv[1:]
     if command == "train":
-        return train_main(rest)
+        try:
+            return train_main(rest)
+        except (ValueError, OSError, BackboneUnavailableError) as exc:  # bad options, folders, weights
+            log.error("%s: %s", type(exc).__name__, exc)
+            return 1
     # Hooks: the export and evaluate commands live in their own modules, each with main(argv) -> int.
     if command == "export":
         from training import export

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from training.features import BACKBONES
+from training.models.generator import NORM_KINDS
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -18,6 +21,12 @@ class ModelConfig:
     width: int = 32  # base channels; 32 = the paper (8.6 M parameters), 16 is about 4x cheaper
     norm: str = "batch"  # "batch" (paper) or "layer" (same in train and eval, tiling-exact)
     d_base: int = 64  # discriminators' base channels
+
+    def __post_init__(self) -> None:
+        if self.norm not in NORM_KINDS:
+            raise ValueError(f"unknown norm {self.norm!r}; choose one of {NORM_KINDS}")
+        if self.width < 1 or self.d_base < 1:
+            raise ValueError(f"width and d_base must be positive, got {self.width}, {self.d_base}")
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,10 @@ class LossConfig:
     w_gan_local: float = 1.0
     w_sfp_global: float = 1.0
     w_sfp_local: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.backbone not in BACKBONES:
+            raise ValueError(f"unknown backbone {self.backbone!r}; choose one of {BACKBONES}")
 
 
 @dataclass(frozen=True)
