@@ -16,7 +16,6 @@ from enlighten_desktop.engine.batch import OutputOptions, process_file
 from enlighten_desktop.engine.errors import EnlightenError, OutputExistsError
 from enlighten_desktop.engine.pipeline import CancelToken
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
-from enlighten_desktop.ui.qt_compat import emit
 from enlighten_desktop.ui.queue_model import (
     CANCELLED,
     DONE,
@@ -65,11 +64,11 @@ class BatchRunner(QObject):
         config = self._settings()[0]
         notice = config.missing_model_notice()
         if notice:
-            emit(self.notice, notice)
+            self.notice.emit(notice)
             return
         if not self._running:
             self._running = True
-            emit(self.running_changed, True)
+            self.running_changed.emit(True)
         if self._worker is None:
             self._next()
 
@@ -109,7 +108,7 @@ class BatchRunner(QObject):
     def _stop_running(self) -> None:
         if self._running:
             self._running = False
-            emit(self.running_changed, False)
+            self.running_changed.emit(False)
 
     def _cancel_current(self, intent: str) -> None:
         if self._worker is not None:
@@ -122,7 +121,7 @@ class BatchRunner(QObject):
             if self._running:
                 self._stop_running()
                 done, failed = len(self.queue.rows_with({DONE})), len(self.queue.rows_with({FAILED}))
-                emit(self.finished, done, failed, self._output_folder())
+                self.finished.emit(done, failed, self._output_folder())
             return
         config, options, strength = self._settings()
         item = self.queue.item(row)

@@ -23,7 +23,6 @@ from enlighten_desktop.engine.providers import ProviderReport
 from enlighten_desktop.ui.brush import AttentionBrush
 from enlighten_desktop.ui.imaging import display_pyramid, fit_size, resize_plane, resize_rgb
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
-from enlighten_desktop.ui.qt_compat import emit
 from enlighten_desktop.ui.widgets.attention_overlay import heatmap_image
 from enlighten_desktop.ui.workers import GeneratorWorker, WorkerPool, call_work
 
@@ -95,7 +94,7 @@ class PhotoSession(QObject):
         self._generation += 1
         self._cancel_current()
         self.path, self.photo, self.brush, self.result = Path(path), None, None, None
-        emit(self.stage_changed, "loading")
+        self.stage_changed.emit("loading")
         self._start(call_work(lambda: _load(Path(path), self.config.preview_side), stage="loading"),
                     self._on_loaded)
 
@@ -111,8 +110,8 @@ class PhotoSession(QObject):
         height, width = photo.proxy.shape[:2]
         self.brush = AttentionBrush(height=height, width=width)
         full_h, full_w = photo.image.rgb.shape[:2]
-        emit(self.photo_loaded, photo.before, full_w, full_h)
-        emit(self.overlay_ready, photo.overlay)
+        self.photo_loaded.emit(photo.before, full_w, full_h)
+        self.overlay_ready.emit(photo.overlay)
         self.render()
 
     # -- enhancement ---------------------------------------------------------------------------------
@@ -122,7 +121,7 @@ class PhotoSession(QObject):
             return
         notice = self.config.missing_model_notice()
         if notice:
-            emit(self.failed, notice)
+            self.failed.emit(notice)
             return
         self._generation += 1
         self._cancel_current()
@@ -135,7 +134,7 @@ class PhotoSession(QObject):
             return (yield from enhance(model, photo.proxy, attention=attention, tile=config.tile,
                                        cancel=token))
 
-        emit(self.stage_changed, "enhancing" if self._preview_is_final() else "preview")
+        self.stage_changed.emit("enhancing" if self._preview_is_final() else "preview")
         self._start(preview, self._on_preview)
 
     def _preview_is_final(self) -> bool:
@@ -152,7 +151,7 @@ class PhotoSession(QObject):
             return
         if self._preview_is_final():
             self.result_is_full = True
-            emit(self.stage_changed, "ready")
+            self.stage_changed.emit("ready")
             return
         edit = self._edit_in_use if np.any(self._edit_in_use) else None
 
@@ -165,17 +164,17 @@ class PhotoSession(QObject):
                 attention = apply_attention_edit(default_attention(rgb), edit_full)
             return (yield from enhance(model, rgb, attention=attention, tile=config.tile, cancel=token))
 
-        emit(self.stage_changed, "full")
+        self.stage_changed.emit("full")
         self._start(full, self._on_full)
 
     @Slot(object)
     def _on_full(self, result: EnhanceResult) -> None:
         self._show(result, full=True)
-        emit(self.stage_changed, "ready")
+        self.stage_changed.emit("ready")
 
     def _show(self, result: EnhanceResult, *, full: bool) -> None:
         self.result, self.result_is_full = result, full
-        emit(self.provider_changed, result.provider)
+        self.provider_changed.emit(result.provider)
         self.render_display()
 
     # -- strength (no model run: a blend of the kept original and result) ------------------------------
@@ -203,7 +202,7 @@ class PhotoSession(QObject):
     @Slot(object)
     def _on_display(self, shown: tuple[tuple[QImage, ...], EnhanceResult, float]) -> None:
         image, self._displayed_result, self.displayed_strength = shown
-        emit(self.result_ready, image)
+        self.result_ready.emit(image)
 
     @property
     def display_current(self) -> bool:
@@ -269,12 +268,12 @@ class PhotoSession(QObject):
     def refresh_overlay(self) -> None:
         attention = self.current_attention()
         if attention is not None:
-            emit(self.overlay_ready, heatmap_image(attention))
+            self.overlay_ready.emit(heatmap_image(attention))
 
     # -- export of the photo on screen (with its brush edits and strength) -----------------------------
     def export(self, options: OutputOptions) -> None:
         if self.photo is None or self.result is None or not self.result_is_full or self.path is None:
-            emit(self.failed, "The full-size result is not ready yet; export again when it is.")
+            self.failed.emit("The full-size result is not ready yet; export again when it is.")
             return
         photo, result, strength, source = self.photo, self.result, self.strength, self.path
 
@@ -293,7 +292,7 @@ class PhotoSession(QObject):
 
     @Slot(object)
     def _on_exported(self, path: Path) -> None:
-        emit(self.exported, path)
+        self.exported.emit(path)
 
     # -- plumbing ------------------------------------------------------------------------------------
     def _start(self, factory, on_success) -> None:
@@ -304,7 +303,7 @@ class PhotoSession(QObject):
         worker.signals.failed.connect(
             lambda err: self._on_failed(err) if generation == self._generation else None)
         worker.signals.progress.connect(
-            lambda done, total, _stage: emit(self.progress, done, total) if generation == self._generation
+            lambda done, total, _stage: self.progress.emit(done, total) if generation == self._generation
             else None)
         worker.signals.done.connect(self._on_work_done)
         self._current = worker
@@ -328,8 +327,8 @@ class PhotoSession(QObject):
 
     @Slot(object)
     def _on_failed(self, error: Exception) -> None:
-        emit(self.failed, str(error) or type(error).__name__)
-        emit(self.stage_changed, "failed")
+        self.failed.emit(str(error) or type(error).__name__)
+        self.stage_changed.emit("failed")
 
     def shutdown(self) -> None:
         self._cancel_current()

@@ -15,7 +15,6 @@ from PySide6.QtGui import QColor, QImage
 
 from enlighten_desktop.engine.batch import BatchState
 from enlighten_desktop.ui import theme
-from enlighten_desktop.ui.qt_compat import emit
 
 PENDING, RUNNING, DONE, SKIPPED = "pending", "running", "done", "skipped"
 FAILED, CANCELLED = "failed", "cancelled"
@@ -104,7 +103,7 @@ class QueueModel(QAbstractTableModel):
 
     def update(self, row: int, *, save: bool = True, **changes: object) -> None:
         self._items[row] = replace(self._items[row], **changes)
-        emit(self.dataChanged, self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
         if save:
             self.save()
 
@@ -120,7 +119,7 @@ class QueueModel(QAbstractTableModel):
         self._thumbnails[source] = image
         row = self.row_of(source)
         if row is not None:
-            emit(self.dataChanged, self.index(row, NAME), self.index(row, NAME))
+            self.dataChanged.emit(self.index(row, NAME), self.index(row, NAME))
 
     def save(self) -> None:
         self.state.items = {

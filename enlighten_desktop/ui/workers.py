@@ -16,7 +16,6 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from enlighten_desktop.engine.errors import CancelledError, EnlightenError
 from enlighten_desktop.engine.pipeline import CancelToken, Progress
-from enlighten_desktop.ui.qt_compat import emit
 
 log = logging.getLogger(__name__)
 
@@ -69,18 +68,18 @@ class GeneratorWorker(QRunnable):
                 except StopIteration as stop:
                     result = stop.value
                     break
-                emit(self.signals.progress, step.done, step.total, step.stage)
+                self.signals.progress.emit(step.done, step.total, step.stage)
         except CancelledError:
-            emit(self.signals.cancelled)
+            self.signals.cancelled.emit()
         except EnlightenError as err:  # expected (bad file, missing model): the GUI shows the message
             log.info("%s", err)
-            emit(self.signals.failed, err)
+            self.signals.failed.emit(err)
         except Exception as err:  # noqa: BLE001 - a bug: reported to the GUI and logged, never swallowed
             log.exception("background work failed")
-            emit(self.signals.failed, err)
+            self.signals.failed.emit(err)
         else:
-            emit(self.signals.succeeded, result)
-        emit(self.signals.done, self)
+            self.signals.succeeded.emit(result)
+        self.signals.done.emit(self)
 
 
 class WorkerPool(QObject):

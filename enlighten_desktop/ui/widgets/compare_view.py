@@ -11,7 +11,6 @@ from PySide6.QtCore import QPointF, QSizeF, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from enlighten_desktop.ui.qt_compat import emit
 from enlighten_desktop.ui.widgets.image_pane import ImagePane, Picture
 from enlighten_desktop.ui.widgets.view_transform import ViewTransform
 
@@ -58,7 +57,7 @@ class CompareView(QWidget):
             pane.stroke_started.connect(self.stroke_started)
             pane.stroke_moved.connect(self.stroke_moved)
             pane.stroke_finished.connect(self.stroke_finished)
-        self.transform.changed.connect(lambda: emit(self.zoom_changed, self.transform.zoom_percent))
+        self.transform.changed.connect(lambda: self.zoom_changed.emit(self.transform.zoom_percent))
         self._apply()
 
     # -- content -------------------------------------------------------------------------------------
@@ -99,7 +98,7 @@ class CompareView(QWidget):
     def set_mode(self, mode: CompareMode) -> None:
         self._mode = mode
         self._apply()  # the panes' resize events refit the view if it is fitting
-        emit(self.mode_changed, mode)
+        self.mode_changed.emit(mode)
 
     def toggle_before_after(self) -> None:
         """The one-key toggle: original and result, full frame, flipping on every press."""

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
 )
 
 from enlighten_desktop.engine.batch import OutputOptions
-from enlighten_desktop.ui.qt_compat import emit
 
 # "" and 0 stand for "as the source" (None in OutputOptions): QComboBox cannot look up a None item.
 FORMATS = (("Same as original", ""), ("JPEG", "JPEG"), ("PNG", "PNG"), ("TIFF", "TIFF"), ("WebP", "WEBP"))
@@ -91,4 +90,4 @@ class ExportOptionsWidget(QWidget):
             self._emit()
 
     def _emit(self) -> None:
-        emit(self.changed, self.options())
+        self.changed.emit(self.options())

@@ -23,7 +23,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGestureEvent, QPinchGesture, QWidget
 
-from enlighten_desktop.ui.qt_compat import emit
 from enlighten_desktop.ui.widgets.view_transform import ViewTransform
 
 Picture = tuple[QImage, ...]  # one picture in one or more resolutions; the first is the full one
@@ -146,7 +145,7 @@ class ImagePane(QWidget):
                 self._drag = "divider"
             elif self.brush_radius is not None and self.left is not None:
                 self._drag = "brush"
-                emit(self.stroke_started, self.image_at(pos))
+                self.stroke_started.emit(self.image_at(pos))
             else:
                 self._drag = "pan"
         elif event.button() == Qt.MouseButton.MiddleButton:
@@ -161,9 +160,9 @@ class ImagePane(QWidget):
             self.transform.pan_by(pos - self._last)
         elif self._drag == "divider":
             self.split = min(1.0, max(0.0, pos.x() / max(1, self.width())))
-            emit(self.divider_moved, self.split)
+            self.divider_moved.emit(self.split)
         elif self._drag == "brush":
-            emit(self.stroke_moved, self.image_at(pos))
+            self.stroke_moved.emit(self.image_at(pos))
         divider = self.divider_x()
         near = divider is not None and self.right is not None and abs(pos.x() - divider) <= DIVIDER_GRAB_PX
         if near or self._drag == "divider":
@@ -177,7 +176,7 @@ class ImagePane(QWidget):
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
         if self._drag == "brush":
-            emit(self.stroke_finished)
+            self.stroke_finished.emit()
         self._drag = None
         event.accept()
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QPointF, QRectF, QSizeF, Signal
 
-from enlighten_desktop.ui.qt_compat import emit
-
 MIN_ZOOM_PERCENT = 2.0
 MAX_ZOOM_PERCENT = 3200.0
 
@@ -61,7 +59,7 @@ class ViewTransform(QObject):
         self._fit = True
         self._scale = min(pane.width() / self._image.width(), pane.height() / self._image.height())
         self._center = QPointF(self._image.width() / 2, self._image.height() / 2)
-        emit(self.changed)
+        self.changed.emit()
 
     def refit(self, pane: QSizeF) -> None:
         """Called on resize: keep fitting if the user has not zoomed."""
@@ -78,13 +76,13 @@ class ViewTransform(QObject):
         self._scale = new_scale
         self._fit = False
         self._clamp()
-        emit(self.changed)
+        self.changed.emit()
 
     def pan_by(self, widget_delta: QPointF) -> None:
         self._center = self._center - widget_delta / self._scale
         self._fit = False
         self._clamp()
-        emit(self.changed)
+        self.changed.emit()
 
     def to_widget(self, image_point: QPointF, pane: QSizeF) -> QPointF:
         return (image_point - self._center) * self._scale + QPointF(pane.width() / 2, pane.height() / 2)
