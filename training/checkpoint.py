@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +36,23 @@ def last_path(run_dir: Path) -> Path:
     return checkpoint_dir(run_dir) / "last.pt"
 
 
-def save_checkpoint(state: dict[str, Any], path: Path) -> None:
-    """Write atomically (temporary file then rename), so a crash never leaves a half-written checkpoint."""
+def save_checkpoint(state: dict[str, Any], path: Path, *, also: Path | None = None) -> None:
+    """Write atomically (temporary file then rename), so a crash never leaves a half-written checkpoint.
+
+    ``also`` gets the same file as a hard link (a copy where links are not possible): last.pt costs no
+    extra disk space or time."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     torch.save({"format": CHECKPOINT_FORMAT, **state}, tmp)
     os.replace(tmp, path)
+    if also is not None:
+        tmp = also.with_name(also.name + ".tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(path, tmp)
+        except OSError:
+            shutil.copyfile(path, tmp)
+        os.replace(tmp, also)
 
 
 def load_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu") -> dict[str, Any]:

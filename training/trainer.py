@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import logging
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
 
-from training.checkpoint import last_path, load_checkpoint, save_checkpoint, step_path
+from training.checkpoint import checkpoint_config, last_path, load_checkpoint, save_checkpoint, step_path
 from training.config import OptimConfig, TrainConfig, save_config, to_dict
 from training.data import StepSampler, UnpairedCrops
 from training.distributed import DistContext, barrier, init_distributed, shutdown_distributed, unwrap, wrap
@@ -354,16 +354,13 @@ def _train(config: TrainConfig, run_dir: Path, ctx: DistContext, *, resume: bool
             _write_samples(run_dir / "samples" / f"step_{step:06d}.png", nets, low)
         if step % config.checkpoint_every == 0 or step == end:
             state = _checkpoint_state(config, nets, opts, step, info)
-            save_checkpoint(state, step_path(run_dir, step))
-            save_checkpoint(state, last_path(run_dir))
+            save_checkpoint(state, step_path(run_dir, step), also=last_path(run_dir))
     if scalars is not None:
         scalars.close()
     barrier(ctx)
     return step
 
 
-def resume_config(run_dir: str | Path, **overrides: Any) -> TrainConfig:
-    """The config a run was started with (from its last checkpoint), with top-level fields replaced."""
-    from training.checkpoint import checkpoint_config
-
-    return replace(checkpoint_config(load_checkpoint(last_path(Path(run_dir)))), **overrides)
+def resume_config(run_dir: str | Path) -> TrainConfig:
+    """The config a run was started with, as its last checkpoint records it."""
+    return checkpoint_config(load_checkpoint(last_path(Path(run_dir))))
