@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from training.features import BackboneUnavailableError, build_backbone, vgg16_relu5_1
+from training.losses import sfp_loss
 
 
 def _assert_frozen(backbone: nn.Module) -> None:
@@ -27,6 +28,11 @@ def test_efficientnet_lite0_is_frozen_eval_and_stride_16() -> None:
     assert features.shape == (2, 112, 4, 2)
     # eval mode: a sample's features do not depend on the rest of the batch (BatchNorm running stats)
     assert torch.allclose(backbone(image[:1]), features[:1], rtol=1e-4, atol=1e-4)
+    # The SFP loss reaches the enhanced image through the frozen network, and only the image.
+    enhanced = (image * 0.5 + 0.3).requires_grad_(True)
+    sfp_loss(backbone, image, enhanced).backward()
+    assert enhanced.grad is not None and enhanced.grad.abs().sum() > 0
+    assert all(p.grad is None for p in backbone.parameters())
 
 
 def _torchvision_style_vgg16(path: Path) -> dict[str, torch.Tensor]:
