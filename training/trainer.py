@@ -37,7 +37,7 @@ from training.losses import (
     sfp_loss,
     tone_curve_target,
 )
-from training.models.discriminators import PatchDiscriminator
+from training.models.discriminators import global_discriminator, local_discriminator
 from training.models.generator import AttentionUNet, count_parameters, default_attention
 from training.monitor import Progress, Scalars, write_sample_sheet
 
@@ -84,8 +84,8 @@ def build(config: TrainConfig, device: torch.device) -> tuple[Nets, Optimizers]:
     """Freshly initialised networks (seeded by ``config.seed``), frozen backbone, Adam optimizers, scaler."""
     torch.manual_seed(config.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
     g = AttentionUNet(width=config.model.width, norm=config.model.norm).to(device)
-    d_global = PatchDiscriminator(strided_layers=5, base=config.model.d_base).to(device)
-    d_local = PatchDiscriminator(strided_layers=4, base=config.model.d_base).to(device)
+    d_global = global_discriminator(base=config.model.d_base).to(device)
+    d_local = local_discriminator(base=config.model.d_base).to(device)
     ema = copy.deepcopy(g).requires_grad_(False).eval() if config.ema_decay > 0 else None
     backbone = build_backbone(config.loss.backbone, vgg16_weights=config.loss.vgg16_weights).to(device)
 
