@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from enlighten_desktop import __version__
+from enlighten_desktop.edit_command import add_edit_parser, run_edit
 from enlighten_desktop.engine.errors import CancelledError, EnlightenError, ModelError
 from enlighten_desktop.engine.model import CONTRACT_VERSION, EnhancerModel, default_model_path
 from enlighten_desktop.engine.pipeline import DEFAULT_TILE
@@ -29,7 +30,7 @@ from enlighten_desktop.engine.providers import (
 )
 
 # Sub-commands; __main__ opens the GUI for anything else. edit and selftest come with their issues.
-COMMANDS = ("enhance", "info", "bench")
+COMMANDS = ("enhance", "info", "bench", "edit")
 FORMATS = {"jpeg": "JPEG", "png": "PNG", "tiff": "TIFF", "webp": "WEBP"}
 STATE_NAME = ".enlighten-batch.json"
 
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--compare-whole", action="store_true",
                        help="report the tiled-vs-whole-image difference in 8-bit levels instead")
     _add_model_args(bench)
+    add_edit_parser(sub, _add_model_args)
     return parser
 
 
@@ -105,6 +107,8 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
     try:
         if args.command == "enhance":
             return _enhance(args, out, err)
+        if args.command == "edit":
+            return run_edit(args, out, err, load_model=_load_model)
         if args.command == "info":
             return _info(args, out)
         return _bench(args, out, err)

@@ -1,0 +1,73 @@
+"""``enlighten-desktop edit FILE``: the contract of a photo editor's "Edit In" / "Edit With" hand-off.
+
+``edit FILE --apply [--strength S]`` enhances FILE without a window and saves it over itself (format, bit
+depth, compression, ICC, EXIF and XMP kept; atomic), for scripted hosts. ``edit FILE`` without ``--apply``
+opens the review window (``enlighten_desktop.ui.review_app``; ``__main__`` routes it there, as this module
+stays Qt-free).
+
+Exit status, which host scripts rely on: 0 saved, 1 failed (the file is untouched), 2 wrong command line,
+3 closed without saving (the file is untouched), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from enlighten_desktop.engine.model import EnhancerModel
+from enlighten_desktop.engine.pipeline import DEFAULT_TILE
+
+EXIT_SAVED = 0
+EXIT_FAILED = 1
+EXIT_NOT_SAVED = 3
+
+
+ModelLoader = Callable[[argparse.Namespace], EnhancerModel]
+
+
+def add_edit_parser(
+    sub: argparse._SubParsersAction, add_model_args: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    """Register ``edit`` on the CLI's sub-parsers; ``add_model_args`` adds the shared model options."""
+    edit = sub.add_parser(
+        "edit", help="edit one photo in place (for Lightroom, Capture One, darktable, GIMP)",
+        description="Enhance FILE and save it over itself, keeping format, bit depth and metadata. "
+        "Without --apply a review window opens with Save and Cancel. Exit status: 0 saved, "
+        "1 failed, 3 closed without saving; the file is untouched unless saved.",
+    )
+    edit.add_argument("file", type=Path, metavar="FILE")
+    edit.add_argument("--apply", action="store_true", help="no window: enhance and save at once")
+    edit.add_argument("--strength", type=float, default=1.0, help="0 = original, 1 = full effect")
+    edit.add_argument("--tile", type=int, default=DEFAULT_TILE, help="tile size in px (0: whole image)")
+    add_model_args(edit)
+
+
+def run_edit(
+    args: argparse.Namespace, out: TextIO, err: TextIO, *, load_model: ModelLoader
+) -> int:
+    """``edit --apply``: enhance and save in place; progress on ``err``, the saved path on ``out``."""
+    from enlighten_desktop.engine.inplace import apply_in_place
+
+    if not args.apply:
+        print("Error: the review window opens through `enlighten-desktop edit FILE`; add --apply to edit "
+              "without a window.", file=err)
+        return 2
+    if not 0.0 <= args.strength <= 1.0:
+        print(f"Error: --strength must be between 0 and 1, not {args.strength}.", file=err)
+        return 2
+    model = load_model(args)
+    if model.provider.fallback_reason:
+        print(f"Notice: {model.provider.fallback_reason}", file=err)
+    steps = apply_in_place(model, args.file, strength=args.strength, tile=args.tile)
+    while True:
+        try:
+            step = next(steps)
+        except StopIteration as stop:
+            saved = stop.value
+            break
+        if step.done:
+            print(f"{args.file.name}: tile {step.done}/{step.total}", file=err, flush=True)
+    print(f"Saved {saved} (on {model.provider.active})", file=out)
+    return EXIT_SAVED
