@@ -105,6 +105,10 @@ def evaluate_set(
         rgb = load_rgb(path)
         reference_path = find_reference(path, references)
         reference = None if reference_path is None else load_rgb(reference_path)
+        if reference is not None and reference.shape != rgb.shape:
+            raise ValueError(
+                f"{path} {rgb.shape} and its reference {reference_path} {reference.shape} differ in size"
+            )
         outputs = {INPUT: rgb, **{name: enhance(rgb) for name, enhance in enhancers.items()}}
         scores += [score(set_name, path.name, m, out, reference) for m, out in outputs.items()]
         if reference_path is not None and reference_path not in scored_references:
