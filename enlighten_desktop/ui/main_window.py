@@ -28,6 +28,7 @@ from enlighten_desktop.engine.providers import ProviderReport, unavailable_notic
 from enlighten_desktop.ui import theme
 from enlighten_desktop.ui.batch_runner import BatchRunner
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
+from enlighten_desktop.ui.photo_controls import PhotoControls
 from enlighten_desktop.ui.photo_session import PhotoSession
 from enlighten_desktop.ui.queue_model import QueueModel, open_queue_state
 from enlighten_desktop.ui.settings import AppSettings
@@ -65,12 +66,10 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.models = ModelCache()
         self.session = PhotoSession(config=self.engine_config(), models=self.models, parent=self)
-        self.session.strength = settings.strength
         self.queue = QueueModel(state=open_queue_state(settings.queue_state_path), parent=self)
         self.runner = BatchRunner(queue=self.queue, models=self.models, settings=self._batch_settings,
                                   parent=self)
         self.thumbnails = ThumbnailLoader(queue=self.queue, parent=self)
-        self._overlay: QImage | None = None
         self._output_folder: Path | None = None
 
         self.compare = CompareView()
@@ -84,10 +83,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.adjust = AdjustPanel()
-        self.adjust.strength.setValue(round(settings.strength * 100))
-        self.adjust.opacity.setValue(round(settings.overlay_opacity * 100))
-        self.adjust.size.setValue(settings.brush_size)
-        self.adjust.softness.setValue(round(settings.brush_softness * 100))
+        self.controls = PhotoControls(session=self.session, compare=self.compare, adjust=self.adjust,
+                                      settings=settings, parent=self)
         self._dock("Adjust", self.adjust, Qt.DockWidgetArea.RightDockWidgetArea)
         self.queue_panel = QueuePanel(queue=self.queue)
         self.queue_panel.options.set_options(settings.output_options())
@@ -147,29 +144,13 @@ class MainWindow(QMainWindow):
 
     # -- wiring --------------------------------------------------------------------------------------
     def _connect(self) -> None:
-        session, compare, adjust, panel = self.session, self.compare, self.adjust, self.queue_panel
+        session, panel = self.session, self.queue_panel
         session.photo_loaded.connect(self._on_photo_loaded)
-        session.result_ready.connect(compare.set_after)
-        session.overlay_ready.connect(self._on_overlay)
         session.stage_changed.connect(self._on_stage)
         session.progress.connect(self._on_progress)
         session.provider_changed.connect(self._on_provider)
         session.failed.connect(lambda message: self.banner.show_message(message, theme.ERROR))
         session.exported.connect(lambda path: self.stage.setText(f"Saved {path}"))
-        compare.stroke_started.connect(session.begin_stroke)
-        compare.stroke_moved.connect(session.continue_stroke)
-        compare.stroke_finished.connect(session.end_stroke)
-
-        adjust.strength.valueChanged.connect(self._on_strength)
-        adjust.show_overlay.toggled.connect(lambda _on: self._update_overlay())
-        adjust.opacity.valueChanged.connect(lambda _v: self._update_overlay())
-        adjust.brush.toggled.connect(self._on_brush_toggled)
-        adjust.size.valueChanged.connect(lambda _v: self._apply_brush())
-        adjust.softness.valueChanged.connect(lambda _v: self._apply_brush())
-        adjust.subtract.toggled.connect(lambda _v: self._apply_brush())
-        adjust.undo.clicked.connect(session.undo_edit)
-        adjust.reset.clicked.connect(session.reset_edit)
-
         panel.table.selectionModel().currentRowChanged.connect(
             lambda current, _previous: self.open_row(current.row()) if current.isValid() else None)
         panel.add.clicked.connect(self.open_files)
@@ -235,9 +216,9 @@ class MainWindow(QMainWindow):
         action(edit, "&Undo brush stroke", self.session.undo_edit, keys.Undo)
         action(edit, "&Reset attention edits", self.session.reset_edit, "Ctrl+Shift+R")
         action(edit, "Attention &brush", self.adjust.brush.toggle, "B")
-        action(edit, "Brush add/subtract", self._toggle_subtract, "X")
-        action(edit, "Smaller brush", lambda: self._scale_brush(0.8), "[")
-        action(edit, "Larger brush", lambda: self._scale_brush(1.25), "]")
+        action(edit, "Brush add/subtract", self.controls.toggle_subtract, "X")
+        action(edit, "Smaller brush", lambda: self.controls.scale_brush(0.8), "[")
+        action(edit, "Larger brush", lambda: self.controls.scale_brush(1.25), "]")
 
         queue = self.menuBar().addMenu("&Queue")
         action(queue, "&Start / resume", self.runner.start, "Ctrl+Return")
@@ -295,47 +276,8 @@ class MainWindow(QMainWindow):
 
     # -- current photo -------------------------------------------------------------------------------
     @Slot(object, int, int)
-    def _on_photo_loaded(self, before: tuple[QImage, ...], width: int, height: int) -> None:
-        self.compare.set_images(before=before, after=None, width=width, height=height)
+    def _on_photo_loaded(self, _before: tuple[QImage, ...], _width: int, _height: int) -> None:
         self.setWindowTitle(f"{self.session.path.name} — {APP_NAME}" if self.session.path else APP_NAME)
-        self._apply_brush()
-
-    def _on_overlay(self, image: QImage) -> None:
-        self._overlay = image
-        self._update_overlay()
-
-    def _update_overlay(self) -> None:
-        opacity = self.adjust.opacity.value() / 100
-        self.settings.overlay_opacity = opacity
-        shown = self.adjust.show_overlay.isChecked() and self._overlay is not None
-        self.compare.set_overlay(self._overlay if shown else None, opacity)
-
-    def _on_strength(self, value: int) -> None:
-        self.settings.strength = value / 100
-        self.session.set_strength(value / 100)
-
-    def _on_brush_toggled(self, on: bool) -> None:
-        if on:
-            self.adjust.show_overlay.setChecked(True)  # painting blind is guesswork
-        self._apply_brush()
-
-    def _toggle_subtract(self) -> None:
-        (self.adjust.add if self.adjust.subtract.isChecked() else self.adjust.subtract).setChecked(True)
-
-    def _scale_brush(self, factor: float) -> None:
-        size = self.adjust.size.value()
-        self.adjust.size.setValue(max(size + 1, round(size * factor)) if factor > 1 else round(size * factor))
-
-    def _apply_brush(self) -> None:
-        adjust, brush = self.adjust, self.session.brush
-        self.settings.brush_size = adjust.size.value()
-        self.settings.brush_softness = adjust.softness.value() / 100
-        if brush is not None:
-            brush.radius = float(adjust.size.value())
-            brush.softness = adjust.softness.value() / 100
-            brush.subtract = adjust.subtract.isChecked()
-        on = adjust.brush.isChecked()
-        self.compare.set_brush_radius(adjust.size.value() * self.session.edit_scale() if on else None)
 
     def _on_stage(self, stage: str) -> None:
         text = {"loading": "Opening…", "preview": "Quick preview…", "enhancing": "Enhancing…",
