@@ -18,6 +18,11 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     from enlighten_desktop.cli import COMMANDS
 
+    if args[:1] == ["edit"] and not {"--apply", "-h", "--help"} & set(args):
+        # The review window of the editor hand-off; cli.py stays free of Qt.
+        from enlighten_desktop.ui.review_app import run_edit
+
+        return run_edit(args[1:])
     if args and (args[0] in COMMANDS or args[0].startswith("-")):
         from enlighten_desktop.cli import main as cli_main
 

@@ -19,9 +19,9 @@ from typing import TextIO
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.pipeline import DEFAULT_TILE
 
-EXIT_SAVED = 0
-EXIT_FAILED = 1
-EXIT_NOT_SAVED = 3
+# How an edit ended (also the words of the single-instance protocol), and the exit status each one gives.
+SAVED, NOT_SAVED, FAILED = "saved", "not saved", "failed"
+EXIT_STATUS = {SAVED: 0, FAILED: 1, NOT_SAVED: 3}
 
 
 ModelLoader = Callable[[argparse.Namespace], EnhancerModel]
@@ -70,4 +70,4 @@ def run_edit(
         if step.done:
             print(f"{args.file.name}: tile {step.done}/{step.total}", file=err, flush=True)
     print(f"Saved {saved} (on {model.provider.active})", file=out)
-    return EXIT_SAVED
+    return EXIT_STATUS[SAVED]

@@ -1,0 +1,84 @@
+"""`enlighten-desktop edit FILE` with a window: later calls are handed to the running instance.
+
+The first test runs the receiving side in the test (real EditServer and ReviewHost) with the sender in a
+second process; the second runs both sides as real `enlighten-desktop edit` processes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import tifffile
+from PySide6.QtCore import Qt
+
+from enlighten_desktop.edit_command import SAVED
+from enlighten_desktop.ui.review_app import ReviewHost
+from enlighten_desktop.ui.single_instance import EditServer
+from tests.ui.test_review_window import write_tiff16
+from tests.ui.test_single_instance import client
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_a_file_sent_by_another_edit_opens_a_review_whose_save_answers_that_process(
+    qtbot, tmp_path, settings, contract_model_path
+):
+    photo = write_tiff16(tmp_path / "from-lightroom.tif")
+    before = tifffile.imread(photo)
+    server = EditServer(name=f"enlighten-test-{uuid.uuid4().hex[:10]}")
+    assert server.listen()
+    host = ReviewHost(settings=settings, model_path=contract_model_path)
+    server.edit_requested.connect(host.open_request)
+    try:
+        other = client(photo, server.name)
+        qtbot.waitUntil(lambda: len(host.windows) == 1, timeout=20000)
+        window = host.windows[0]
+        qtbot.addWidget(window)
+        assert window.path == photo.resolve()
+        qtbot.waitUntil(window.save_button.isEnabled, timeout=30000)
+        qtbot.mouseClick(window.save_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: other.poll() is not None, timeout=30000)  # the event loop runs the save
+        out, err = other.communicate(timeout=10)
+    finally:
+        server.close()
+    assert out.splitlines() == [SAVED, f"Saved {photo.resolve()}"], err
+    assert (tifffile.imread(photo) > before).mean() > 0.9  # the sender's file was enhanced
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_a_second_edit_process_hands_off_to_the_first_instead_of_opening_a_window(tmp_path,
+                                                                                 contract_model_path):
+    first_photo, second_photo = write_tiff16(tmp_path / "one.tif"), write_tiff16(tmp_path / "two.tif")
+    originals = first_photo.read_bytes(), second_photo.read_bytes()
+    user = f"test-{uuid.uuid4().hex[:8]}"  # its own server name, settings and temp folder: no real instance
+    env = {**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen", "USER": user,
+           "LOGNAME": user, "TMPDIR": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+
+    def edit(photo: Path) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "enlighten_desktop", "edit", str(photo), "--model",
+                                 str(contract_model_path)], env=env, cwd=REPO, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    first = edit(first_photo)
+    try:
+        deadline = time.monotonic() + 30
+        while not any(p.is_socket() for p in tmp_path.iterdir()):  # the first one is listening
+            assert first.poll() is None and time.monotonic() < deadline, first.communicate()
+            time.sleep(0.1)
+        second = edit(second_photo)
+        time.sleep(3)
+        assert second.poll() is None  # waiting for the first instance's answer
+    finally:
+        first.send_signal(signal.SIGKILL)  # the running app dies before the review is finished
+        first.wait(timeout=10)
+    _, err = second.communicate(timeout=20)
+    assert second.returncode == 1, err
+    assert "closed before the edit was finished" in err  # so it was connected to the first one
+    assert (first_photo.read_bytes(), second_photo.read_bytes()) == originals
