@@ -30,7 +30,7 @@ from enlighten_desktop.engine.providers import (
 )
 
 # Sub-commands; __main__ opens the GUI for anything else. edit and selftest come with their issues.
-COMMANDS = ("enhance", "info", "bench", "edit")
+COMMANDS = ("enhance", "info", "bench", "edit", "selftest")
 FORMATS = {"jpeg": "JPEG", "png": "PNG", "tiff": "TIFF", "webp": "WEBP"}
 STATE_NAME = ".enlighten-batch.json"
 
@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="report the tiled-vs-whole-image difference in 8-bit levels instead")
     _add_model_args(bench)
     add_edit_parser(sub, _add_model_args)
+
+    test = sub.add_parser("selftest", help="check this installation: model, bundled sample, providers")
+    test.add_argument("--model", type=Path, help="an .onnx model file (default: the bundled model)")
+    test.add_argument("--reference", type=Path, help="reference folder (default: the bundled one)")
+    test.add_argument("--provider", choices=sorted(PROVIDER_ALIASES), default="auto",
+                      help="provider compared with the CPU (default: the best one available)")
+    test.add_argument("--device", type=int, default=0, help="GPU index for cuda and dml")
     return parser
 
 
@@ -111,6 +118,8 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
             return run_edit(args, out, err, load_model=_load_model)
         if args.command == "info":
             return _info(args, out)
+        if args.command == "selftest":
+            return _selftest(args, out)
         return _bench(args, out, err)
     except (CancelledError, KeyboardInterrupt):
         # An interrupted batch keeps its state file, so the same command resumes it.
@@ -180,6 +189,15 @@ def _enhance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if result.status != "done":
             print(f"  {result.status}: {result.source}: {result.message}", file=out)
     return 1 if counts["failed"] else 0
+
+
+def _selftest(args: argparse.Namespace, out: TextIO) -> int:
+    from enlighten_desktop.selftest import run_selftest
+
+    report = run_selftest(model_path=args.model, reference_dir=args.reference, provider=args.provider,
+                          device=args.device)
+    print("\n".join(report.lines()), file=out)
+    return 0 if report.passed else 1
 
 
 def _info(args: argparse.Namespace, out: TextIO) -> int:
