@@ -197,10 +197,10 @@ def run_selftest(
     ``reference_dir`` (default: resources/selftest). ModelError when the model or reference cannot be
     loaded at all; every other finding is a Check in the report."""
     model_path = model_path or default_model_path("fp32")
+    best = EnhancerModel.load(model_path, provider=provider, device=device)
     folder = reference_dir or default_reference_dir()
     record = _read_reference(folder)
     sample = samples_dir() / record["sample"]
-    best = EnhancerModel.load(model_path, provider=provider, device=device)
     checks = [Check("model checksum and contract", True, f"{best.path.name}: loaded, listed checksums match")]
     checks += _variant_checks(model_path)
     same_model = best.sha256 == record["model_sha256"]
