@@ -9,6 +9,7 @@ file's outcome. The process exits when its last window closes; its exit status i
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from pathlib import Path
 
@@ -93,3 +94,9 @@ def run_edit(argv: list[str]) -> int:
     # On stderr, for the host's log: what became of the file.
     log.log(logging.ERROR if outcome.result == FAILED else logging.INFO, "%s", outcome.message)
     return EXIT_STATUS.get(outcome.result, EXIT_STATUS[FAILED])
+
+
+def main() -> int:
+    """``enlighten-desktop-edit FILE``: what Lightroom's "Edit In" and Capture One's "Edit With" start, since
+    they pass the file alone, with no sub-command. Same as ``enlighten-desktop edit FILE``."""
+    return run_edit(sys.argv[1:])

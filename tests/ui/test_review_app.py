@@ -25,6 +25,8 @@ from tests.ui.test_review_window import write_tiff16
 from tests.ui.test_single_instance import client
 
 REPO = Path(__file__).resolve().parents[2]
+# What the enlighten-desktop-edit launcher (pyproject gui-scripts) runs.
+EDIT_IN = "import sys; from enlighten_desktop.ui.review_app import main; sys.exit(main())"
 
 
 def test_a_file_sent_by_another_edit_opens_a_review_whose_save_answers_that_process(
@@ -61,18 +63,18 @@ def test_a_second_edit_process_hands_off_to_the_first_instead_of_opening_a_windo
     env = {**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen", "USER": user,
            "LOGNAME": user, "TMPDIR": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
 
-    def edit(photo: Path) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "enlighten_desktop", "edit", str(photo), "--model",
-                                 str(contract_model_path)], env=env, cwd=REPO, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+    def start(command: list[str]) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, *command, "--model", str(contract_model_path)], env=env,
+                                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    first = edit(first_photo)
+    first = start(["-m", "enlighten_desktop", "edit", str(first_photo)])
     try:
         deadline = time.monotonic() + 30
         while not any(p.is_socket() for p in tmp_path.iterdir()):  # the first one is listening
             assert first.poll() is None and time.monotonic() < deadline, first.communicate()
             time.sleep(0.1)
-        second = edit(second_photo)
+        # The second comes the way Lightroom's "Edit In" starts it: enlighten-desktop-edit FILE.
+        second = start(["-c", EDIT_IN, str(second_photo)])
         time.sleep(3)
         assert second.poll() is None  # waiting for the first instance's answer
     finally:
