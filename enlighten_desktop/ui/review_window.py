@@ -82,7 +82,7 @@ class ReviewWindow(QMainWindow):
         self._outcome: Outcome | None = None
         self._saving = False
         self._stage = ""
-        self._load_error: str | None = None
+        self._error: str | None = None  # the last failure, reported if the window closes without a result
         self._writer = WorkerPool(threads=1, parent=self)
         self.session.stage_changed.connect(self._on_stage)
         self.session.progress.connect(self._on_progress)
@@ -153,8 +153,7 @@ class ReviewWindow(QMainWindow):
         self.progress.setValue(done)
 
     def _on_failed(self, message: str) -> None:
-        if self.session.photo is None:
-            self._load_error = message
+        self._error = message
         self.banner.show_message(message, theme.ERROR)
 
     # -- save / cancel -------------------------------------------------------------------------------
@@ -207,8 +206,8 @@ class ReviewWindow(QMainWindow):
         if self._saving:
             event.ignore()  # the rename is moments away; closing now would misreport the outcome
             return
-        if self._load_error is not None:
-            self._finish(Outcome(FAILED, self._load_error))
+        if self.session.result is None and self._error is not None:
+            self._finish(Outcome(FAILED, self._error))  # nothing could be shown: a failure, not a choice
         self._finish(Outcome(NOT_SAVED, f"{self.path.name} was left unchanged."))
         self.session.shutdown()
         self._writer.wait()

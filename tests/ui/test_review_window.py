@@ -12,7 +12,7 @@ import pytest
 import tifffile
 from PySide6.QtCore import Qt
 
-from enlighten_desktop.edit_command import NOT_SAVED, SAVED
+from enlighten_desktop.edit_command import FAILED, NOT_SAVED, SAVED
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.pipeline import apply_strength, enhance, run_to_end
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
@@ -35,12 +35,18 @@ def tiff16(tmp_path) -> Path:
     return write_tiff16(tmp_path / "IMG_0007.tif")
 
 
-def open_review(qtbot, path: Path, settings, model_path: Path) -> ReviewWindow:
+def show_review(qtbot, path: Path, settings, model_path: Path) -> ReviewWindow:
     config = EngineConfig(model_path=model_path, provider="cpu", tile=settings.tile,
                           preview_side=settings.preview_side)
     window = ReviewWindow(path=path, settings=settings, config=config, models=ModelCache())
     qtbot.addWidget(window)
     window.show()
+    return window
+
+
+def open_review(qtbot, path: Path, settings, model_path: Path) -> ReviewWindow:
+    """A review window whose full-size result is ready to save."""
+    window = show_review(qtbot, path, settings, model_path)
     qtbot.waitUntil(window.save_button.isEnabled, timeout=30000)
     return window
 
@@ -98,3 +104,14 @@ def test_a_failed_save_says_why_keeps_the_window_and_the_file(qtbot, tiff16, set
     with qtbot.waitSignal(window.finished, timeout=30000) as finished:
         window.save()
     assert finished.args[0].result == SAVED and tiff16.read_bytes() != before
+
+
+def test_a_photo_that_cannot_be_enhanced_closes_as_failed_and_untouched(qtbot, tiff16, settings, tmp_path):
+    before = tiff16.read_bytes()
+    window = show_review(qtbot, tiff16, settings, tmp_path / "no-such-model.onnx")
+    qtbot.waitUntil(lambda: "No enhancement model" in window.banner.text(), timeout=10000)
+    assert not window.save_button.isEnabled()
+    with qtbot.waitSignal(window.finished, timeout=10000) as finished:
+        window.close()
+    assert finished.args[0].result == FAILED and "No enhancement model" in finished.args[0].message
+    assert tiff16.read_bytes() == before
