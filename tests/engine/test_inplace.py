@@ -31,14 +31,6 @@ sys.stdin.read()
 """
 
 
-def drive(steps):
-    while True:
-        try:
-            next(steps)
-        except StopIteration as stop:
-            return stop.value
-
-
 @pytest.fixture
 def rgba16_tiff(tmp_path):
     """A dark 16-bit RGBA TIFF, LZW-compressed, written by tifffile as another program would."""
@@ -56,7 +48,7 @@ def test_a_16_bit_rgba_tiff_keeps_depth_compression_alpha_and_file_mode(rgba16_t
     source = read_image(rgba16_tiff)
     expected = run_to_end(enhance(cpu_model, source.rgb, tile=32)).enhanced
 
-    assert drive(apply_in_place(cpu_model, rgba16_tiff, tile=32)) == rgba16_tiff
+    assert run_to_end(apply_in_place(cpu_model, rgba16_tiff, tile=32)) == rgba16_tiff
 
     with tifffile.TiffFile(rgba16_tiff) as saved:
         page = saved.pages.first
@@ -120,5 +112,5 @@ def test_editing_through_a_symbolic_link_replaces_the_linked_photo(rgba16_tiff, 
     link.symlink_to(rgba16_tiff)
     before = rgba16_tiff.read_bytes()
 
-    assert drive(apply_in_place(cpu_model, link, tile=32)) == rgba16_tiff
+    assert run_to_end(apply_in_place(cpu_model, link, tile=32)) == rgba16_tiff
     assert link.is_symlink() and rgba16_tiff.read_bytes() != before
