@@ -46,6 +46,10 @@ def run(paths: list[str]) -> int:
     app = make_application()
     window = MainWindow(settings=AppSettings())
     window.show()
+    # An `enlighten-desktop edit FILE` started meanwhile (by a photo editor) opens its review window here.
+    from enlighten_desktop.ui.review_app import serve_edits  # imports this module: not at the top
+
+    serve_edits(settings=window.settings, models=window.models, parent=app)
     if paths:
         window.add_paths([Path(p) for p in paths])
     # Ctrl+C in the terminal that launched the app closes the window properly (queue and settings saved).

@@ -1,9 +1,10 @@
 """``enlighten-desktop edit FILE`` with a window: hand FILE to the running instance, or become it.
 
-The process that opens the first review window listens for later ``edit`` calls (``single_instance``) and
-opens a review window for each file they send, sharing its loaded models; each caller waits for its own
-file's outcome. The process exits when its last window closes; its exit status is its own file's outcome
-(``edit_command.EXIT_STATUS``).
+The running instance, whether the main window (``serve_edits``, from ``app.run``) or the process that opened
+the first review window, listens for later ``edit`` calls (``single_instance``) and opens a review window for
+each file they send, sharing its loaded models; each caller waits for its own file's outcome. An ``edit``
+process that became the running instance exits when its last window closes, with its own file's outcome as
+exit status (``edit_command.EXIT_STATUS``).
 """
 
 from __future__ import annotations
@@ -33,11 +34,11 @@ class ReviewHost(QObject):
     """Opens review windows (one per file) on shared settings and loaded models."""
 
     def __init__(self, *, settings: AppSettings, model_path: Path | None = None,
-                 parent: QObject | None = None) -> None:
+                 models: ModelCache | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
         self.model_path = model_path
-        self.models = ModelCache()
+        self.models = models or ModelCache()
         self.windows: list[ReviewWindow] = []
 
     def config(self) -> EngineConfig:
@@ -62,6 +63,18 @@ class ReviewHost(QObject):
     def open_request(self, request: EditRequest) -> None:
         """A file sent by another ``edit`` process: review it and answer that process when done."""
         self.open(request.path).finished.connect(request.answer)
+
+
+def serve_edits(*, settings: AppSettings, models: ModelCache | None = None, parent: QObject,
+                name: str | None = None) -> ReviewHost | None:
+    """Make this process (the main window's) the running instance that ``edit`` calls hand their files to,
+    opening their review windows on ``settings`` and ``models``; None when another instance already is."""
+    server = EditServer(name=name, parent=parent)
+    if not server.listen():
+        return None
+    host = ReviewHost(settings=settings, models=models, parent=server)
+    server.edit_requested.connect(host.open_request)
+    return host
 
 
 def _hand_off_or_listen(path: Path, server: EditServer) -> Outcome | None:

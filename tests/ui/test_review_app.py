@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 import tifffile
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 
 from enlighten_desktop.edit_command import SAVED
-from enlighten_desktop.ui.review_app import ReviewHost
-from enlighten_desktop.ui.single_instance import EditServer
+from enlighten_desktop.ui.review_app import serve_edits
 from tests.ui.test_review_window import write_tiff16
 from tests.ui.test_single_instance import client
 
@@ -29,17 +28,18 @@ REPO = Path(__file__).resolve().parents[2]
 EDIT_IN = "import sys; from enlighten_desktop.ui.review_app import main; sys.exit(main())"
 
 
-def test_a_file_sent_by_another_edit_opens_a_review_whose_save_answers_that_process(
+def test_the_running_app_opens_a_review_for_a_file_sent_by_another_edit_and_answers_it(
     qtbot, tmp_path, settings, contract_model_path
 ):
     photo = write_tiff16(tmp_path / "from-lightroom.tif")
     before = tifffile.imread(photo)
-    server = EditServer(name=f"enlighten-test-{uuid.uuid4().hex[:10]}")
-    assert server.listen()
-    host = ReviewHost(settings=settings, model_path=contract_model_path)
-    server.edit_requested.connect(host.open_request)
+    settings.model_path = contract_model_path
+    owner = QObject()  # stands for the running app's QApplication
+    name = f"enlighten-test-{uuid.uuid4().hex[:10]}"
+    host = serve_edits(settings=settings, parent=owner, name=name)
+    assert host is not None and serve_edits(settings=settings, parent=owner, name=name) is None  # one only
     try:
-        other = client(photo, server.name)
+        other = client(photo, name)
         qtbot.waitUntil(lambda: len(host.windows) == 1, timeout=20000)
         window = host.windows[0]
         qtbot.addWidget(window)
@@ -49,7 +49,7 @@ def test_a_file_sent_by_another_edit_opens_a_review_whose_save_answers_that_proc
         qtbot.waitUntil(lambda: other.poll() is not None, timeout=30000)  # the event loop runs the save
         out, err = other.communicate(timeout=10)
     finally:
-        server.close()
+        host.parent().close()  # the EditServer
     assert out.splitlines() == [SAVED, f"Saved {photo.resolve()}"], err
     assert (tifffile.imread(photo) > before).mean() > 0.9  # the sender's file was enhanced
 
