@@ -147,13 +147,14 @@ def _read_reference(folder: Path) -> dict:
     return record
 
 
-def _levels(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def level_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """|a - b| of two same-shaped arrays in [0, 1], as float64 in 8-bit levels (0-255)."""
     return np.abs(a.astype(np.float64) - b) * 255.0
 
 
 def compare_providers(best: np.ndarray, cpu: np.ndarray, *, name: str) -> Check:
     """Check ``best`` (the provider ``name``'s result) against ``cpu``; both H x W x 3 float32 [0, 1]."""
-    diff = _levels(best, cpu)
+    diff = level_difference(best, cpu)
     p999, mean = float(np.percentile(diff, 99.9)), float(diff.mean())
     return Check(
         f"{name} vs CPU",
@@ -168,7 +169,7 @@ def compare_reference(cpu: np.ndarray, expected: np.ndarray) -> Check:
     actual = box_means(cpu)
     if expected.shape != actual.shape:
         return Check("CPU vs reference", False, f"size {actual.shape} != reference {expected.shape}")
-    worst = float(_levels(actual, expected).max())
+    worst = float(level_difference(actual, expected).max())
     return Check(
         "CPU vs reference", worst <= REFERENCE_TOLERANCE,
         f"max {worst:.3f} levels over {BLOCK}x{BLOCK} box means (<= {REFERENCE_TOLERANCE})",
