@@ -110,11 +110,13 @@ class ReviewWindow(QMainWindow):
 
     def _shortcuts(self) -> None:
         keys = QKeySequence.StandardKey
-        for key, slot in ((keys.Save, self.save), (keys.Undo, self.session.undo_edit),
-                          ("B", self.adjust.brush.toggle), ("A", self.adjust.show_overlay.toggle),
-                          ("X", self.controls.toggle_subtract), ("\\", self.compare.toggle_before_after),
-                          ("[", lambda: self.controls.scale_brush(0.8)),
-                          ("]", lambda: self.controls.scale_brush(1.25))):
+        bindings = (
+            (keys.Save, self.save), (keys.Cancel, self.close), (keys.Undo, self.session.undo_edit),
+            ("B", self.adjust.brush.toggle), ("A", self.adjust.show_overlay.toggle),
+            ("X", self.controls.toggle_subtract), ("\\", self.compare.toggle_before_after),
+            ("[", lambda: self.controls.scale_brush(0.8)), ("]", lambda: self.controls.scale_brush(1.25)),
+        )
+        for key, slot in bindings:
             action = self.addAction(QKeySequence(key).toString())
             action.setShortcut(QKeySequence(key))
             action.triggered.connect(slot)

@@ -83,12 +83,19 @@ def test_cancel_after_edits_leaves_the_file_byte_for_byte(qtbot, tiff16, setting
     assert tiff16.read_bytes() == before
 
 
-def test_closing_the_window_is_a_cancel(qtbot, tiff16, settings, contract_model_path):
+def test_closing_the_window_or_pressing_escape_is_a_cancel(qtbot, tiff16, settings, contract_model_path):
     before = tiff16.read_bytes()
     window = open_review(qtbot, tiff16, settings, contract_model_path)
     with qtbot.waitSignal(window.finished, timeout=10000) as finished:
         window.close()
     assert finished.args[0].result == NOT_SAVED and tiff16.read_bytes() == before
+
+    window = open_review(qtbot, tiff16, settings, contract_model_path)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    with qtbot.waitSignal(window.finished, timeout=10000) as finished:
+        qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert finished.args[0].result == NOT_SAVED and not window.isVisible()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
