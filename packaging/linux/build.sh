@@ -12,7 +12,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-
 if [[ -z "${PYTHON:-}" ]]; then
     venv=build/venv-linux
     if [[ ! -x $venv/bin/python ]]; then
