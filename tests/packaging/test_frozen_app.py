@@ -106,5 +106,5 @@ def test_bundle_leaves_out_the_training_stack(frozen_app: Path) -> None:
     names = {path.name.split(".")[0].lower() for path in internal.iterdir()}
     assert not names & {"torch", "torchvision", "tensorboard", "scipy", "training", "onnx", "matplotlib"}
     qt_modules = {p.name.split(".")[0] for p in (internal / "PySide6").glob("Qt*.*") if p.is_file()}
-    assert qt_modules <= {"QtCore", "QtGui", "QtWidgets", "QtSvg"}, qt_modules
+    assert qt_modules <= {"QtCore", "QtGui", "QtWidgets", "QtSvg", "QtNetwork"}, qt_modules
     assert not (internal / "PySide6" / "Qt" / "translations").exists()
