@@ -5,27 +5,29 @@ compares the CPU result with a stored reference and the best provider's result w
 the provider that really ran. A missing hidden import, data file or provider library fails it loudly.
 
 The reference (``resources/selftest/``) belongs to one model file: ``reference.json`` records the model's
-SHA-256, the sample and how the result was reduced, and ``reference.png`` holds the CPU result reduced to
-BLOCK x BLOCK box means (16-bit PNG, a few kB). ``scripts/make_selftest_reference.py`` remakes both whenever
-the shipped model changes; a stale reference fails the selftest instead of being silently compared.
+SHA-256, the sample, the tolerances and the measurements they came from; ``reference.png`` holds the CPU
+result reduced to BLOCK x BLOCK box means (16-bit PNG, a few kB). ``scripts/make_selftest_reference.py``
+remakes both whenever the shipped model changes; a stale reference fails the selftest instead of being
+compared silently.
 
-Tolerances, in 8-bit levels (0-255) of the clamped output:
-- CPU vs reference, on the box means: REFERENCE_TOLERANCE. fp32 CPU kernels differ between machines by
-  float rounding only (about 1e-4 levels), but JPEG decoders differ by +-1 level on some pixels (libjpeg-turbo
-  SIMD vs plain IDCT); feeding the sample with +-1 level of noise moves the real model's box means by at most
-  about 0.3 levels (docs/PACKAGING.md), so 1 level passes every correct install while a wrong model, colour
-  order, attention map or padding moves them by tens of levels.
-- best provider vs CPU, per pixel: PROVIDER_TOLERANCE on the 99.9th percentile and PROVIDER_MEAN_TOLERANCE
-  on the mean. GPU providers may compute in reduced precision (TF32 on CUDA, float16 on CoreML's GPU and
-  Neural Engine); the int8 model, a much coarser approximation than float16, stays within these bounds of
-  the fp32 model, so they admit reduced precision but not a broken kernel.
+The tolerances (8-bit levels, 0-255, of the clamped output) are measured on the model when the reference is
+made, because how much a model amplifies small differences depends on the model:
+- CPU vs reference, max over box means: NOISE_MARGIN times the largest box-mean shift that +-1 level of
+  random noise on the input causes. fp32 CPU kernels differ between machines by float rounding only (about
+  1e-4 levels); +-1 level is what two JPEG decoders can differ by. A wrong model, colour order, attention
+  map or padding moves the box means far more.
+- best provider vs CPU, per pixel (99.9th percentile and mean): the deviation of the int8 model from the
+  fp32 model. GPU providers may compute in reduced precision (TF32 on CUDA, float16 on CoreML's GPU and
+  Neural Engine), which is a finer approximation than int8, so this admits them but not a broken kernel.
+Each tolerance has a floor (MIN_TOLERANCES) for models that barely change the image.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+import math
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,10 +46,22 @@ REFERENCE_FILE = "reference.json"
 THUMBNAIL_FILE = "reference.png"
 DEFAULT_SAMPLE = "cat_dusk.jpg"
 BLOCK = 8  # px; box-mean reduction of the stored reference
-REFERENCE_TOLERANCE = 1.0  # levels, max over box means (see the module docstring)
-PROVIDER_TOLERANCE = 8.0  # levels, 99.9th percentile per pixel
-PROVIDER_MEAN_TOLERANCE = 1.5  # levels, mean per pixel
+NOISE_MARGIN = 3.0
 _REFERENCE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """Largest differences a correct install may show, in 8-bit levels (see the module docstring)."""
+
+    reference_max: float  # CPU vs reference: max over BLOCK x BLOCK box means
+    provider_p999: float  # best provider vs CPU: 99.9th percentile per pixel
+    provider_mean: float  # best provider vs CPU: mean per pixel
+
+
+MIN_TOLERANCES = Tolerances(reference_max=0.5, provider_p999=2.0, provider_mean=0.5)
+# Provider tolerances when no int8 model is at hand to measure them.
+UNMEASURED_PROVIDER = Tolerances(reference_max=0.0, provider_p999=4.0, provider_mean=1.0)
 
 
 def default_reference_dir() -> Path:
@@ -101,19 +115,54 @@ def box_means(rgb: np.ndarray, block: int = BLOCK) -> np.ndarray:
     return boxes.mean(axis=(1, 3), dtype=np.float64).astype(np.float32)
 
 
-def _enhanced(model: EnhancerModel, sample: Path) -> np.ndarray:
-    """The sample enhanced in one window: H x W x 3 float32 [0, 1]."""
-    return run_to_end(enhance(model, read_image(sample).rgb, tile=0)).enhanced
+def level_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """|a - b| of two same-shaped arrays in [0, 1], as float64 in 8-bit levels (0-255)."""
+    return np.abs(a.astype(np.float64) - b) * 255.0
 
 
-def make_reference(*, model_path: Path, out_dir: Path, sample: str = DEFAULT_SAMPLE) -> Path:
-    """Enhance ``sample`` (a file in resources/samples) with ``model_path`` on the CPU and store the
-    reference in ``out_dir``. Returns the path of reference.json."""
+def _enhanced(model: EnhancerModel, rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` enhanced in one window: H x W x 3 float32 [0, 1]."""
+    return run_to_end(enhance(model, rgb, tile=0)).enhanced
+
+
+def _round_up(value: float) -> float:
+    return math.ceil(value * 100) / 100
+
+
+def measure_tolerances(
+    model: EnhancerModel, rgb: np.ndarray, base: np.ndarray, *, int8_path: Path | None
+) -> tuple[Tolerances, dict]:
+    """Tolerances for ``model`` (on the CPU) from ``rgb`` and its result ``base`` (H x W x 3 [0, 1]), with
+    the int8 model ``int8_path`` for the provider ones; returns them and the measurements behind them."""
+    noise = np.random.default_rng(0).integers(-1, 2, rgb.shape).astype(np.float32) / 255
+    noisy = _enhanced(model, np.clip(rgb + noise, 0.0, 1.0))
+    measured = {"noise_box_max": float(level_difference(box_means(noisy), box_means(base)).max())}
+    provider = UNMEASURED_PROVIDER
+    if int8_path is not None and int8_path.is_file():
+        diff = level_difference(_enhanced(EnhancerModel.load(int8_path, provider="cpu"), rgb), base)
+        measured.update(int8_p999=float(np.percentile(diff, 99.9)), int8_mean=float(diff.mean()))
+        provider = Tolerances(0.0, measured["int8_p999"], measured["int8_mean"])
+    tolerances = Tolerances(
+        reference_max=_round_up(max(MIN_TOLERANCES.reference_max, NOISE_MARGIN * measured["noise_box_max"])),
+        provider_p999=_round_up(max(MIN_TOLERANCES.provider_p999, provider.provider_p999)),
+        provider_mean=_round_up(max(MIN_TOLERANCES.provider_mean, provider.provider_mean)),
+    )
+    return tolerances, measured
+
+
+def make_reference(
+    *, model_path: Path, out_dir: Path, sample: str = DEFAULT_SAMPLE, int8_path: Path | None = None
+) -> Path:
+    """Enhance ``sample`` (a file in resources/samples) with ``model_path`` on the CPU, measure the
+    tolerances (with ``int8_path`` for the provider ones) and store the reference in ``out_dir``.
+    Returns the path of reference.json."""
     model = EnhancerModel.load(model_path, provider="cpu")
-    thumbnail = box_means(_enhanced(model, samples_dir() / sample))
+    rgb = read_image(samples_dir() / sample).rgb
+    base = _enhanced(model, rgb)
+    tolerances, measured = measure_tolerances(model, rgb, base, int8_path=int8_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     metadata = ImageMetadata(format="PNG", bits=16, icc_profile=None, exif=None, xmp=None, compression=None)
-    write_image(out_dir / THUMBNAIL_FILE, thumbnail, metadata=metadata, bits=16, overwrite=True)
+    write_image(out_dir / THUMBNAIL_FILE, box_means(base), metadata=metadata, bits=16, overwrite=True)
     c = model.contract
     record = {
         "format": _REFERENCE_FORMAT,
@@ -124,11 +173,14 @@ def make_reference(*, model_path: Path, out_dir: Path, sample: str = DEFAULT_SAM
         "block": BLOCK,
         "tile": 0,
         "thumbnail": THUMBNAIL_FILE,
+        "tolerances": asdict(tolerances),
+        "measured": {key: round(value, 4) for key, value in measured.items()},
+        "int8_model": int8_path.name if "int8_p999" in measured and int8_path else None,
         "made_with": f"onnxruntime {ort.__version__} {CPU}",
     }
     target = out_dir / REFERENCE_FILE
     target.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    log.info("Wrote %s for %s (%s)", target, model_path, model.sha256)
+    log.info("Wrote %s for %s: tolerances %s from %s", target, model_path.name, tolerances, measured)
     return target
 
 
@@ -147,32 +199,27 @@ def _read_reference(folder: Path) -> dict:
     return record
 
 
-def level_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """|a - b| of two same-shaped arrays in [0, 1], as float64 in 8-bit levels (0-255)."""
-    return np.abs(a.astype(np.float64) - b) * 255.0
-
-
-def compare_providers(best: np.ndarray, cpu: np.ndarray, *, name: str) -> Check:
+def compare_providers(best: np.ndarray, cpu: np.ndarray, *, name: str, tolerances: Tolerances) -> Check:
     """Check ``best`` (the provider ``name``'s result) against ``cpu``; both H x W x 3 float32 [0, 1]."""
     diff = level_difference(best, cpu)
     p999, mean = float(np.percentile(diff, 99.9)), float(diff.mean())
     return Check(
         f"{name} vs CPU",
-        p999 <= PROVIDER_TOLERANCE and mean <= PROVIDER_MEAN_TOLERANCE,
-        f"99.9th percentile {p999:.3f} levels (<= {PROVIDER_TOLERANCE}), mean {mean:.3f} "
-        f"(<= {PROVIDER_MEAN_TOLERANCE})",
+        p999 <= tolerances.provider_p999 and mean <= tolerances.provider_mean,
+        f"99.9th percentile {p999:.3f} levels (<= {tolerances.provider_p999}), mean {mean:.3f} "
+        f"(<= {tolerances.provider_mean})",
     )
 
 
-def compare_reference(cpu: np.ndarray, expected: np.ndarray) -> Check:
+def compare_reference(cpu: np.ndarray, expected: np.ndarray, *, tolerance: float) -> Check:
     """Check the CPU result (H x W x 3 [0, 1]) against the stored box means (h x w x 3 [0, 1])."""
     actual = box_means(cpu)
     if expected.shape != actual.shape:
         return Check("CPU vs reference", False, f"size {actual.shape} != reference {expected.shape}")
     worst = float(level_difference(actual, expected).max())
     return Check(
-        "CPU vs reference", worst <= REFERENCE_TOLERANCE,
-        f"max {worst:.3f} levels over {BLOCK}x{BLOCK} box means (<= {REFERENCE_TOLERANCE})",
+        "CPU vs reference", worst <= tolerance,
+        f"max {worst:.3f} levels over {BLOCK}x{BLOCK} box means (<= {tolerance})",
     )
 
 
@@ -201,7 +248,9 @@ def run_selftest(
     best = EnhancerModel.load(model_path, provider=provider, device=device)
     folder = reference_dir or default_reference_dir()
     record = _read_reference(folder)
+    tolerances = Tolerances(**record["tolerances"])
     sample = samples_dir() / record["sample"]
+    rgb = read_image(sample).rgb
     checks = [Check("model checksum and contract", True, f"{best.path.name}: loaded, listed checksums match")]
     checks += _variant_checks(model_path)
     same_model = best.sha256 == record["model_sha256"]
@@ -210,14 +259,15 @@ def run_selftest(
         f"made for {record['model']} ({record['model_sha256'][:16]}...)"
         + ("" if same_model else "; this model differs: remake it with scripts/make_selftest_reference.py"),
     ))
-    best_rgb = _enhanced(best, sample)
+    best_rgb = _enhanced(best, rgb)
     if best.provider.active == CPU:
         cpu_rgb = best_rgb
         checks.append(Check("best provider vs CPU", True, "the best provider here is the CPU itself"))
     else:
-        cpu_rgb = _enhanced(EnhancerModel.load(model_path, provider="cpu"), sample)
-        checks.append(compare_providers(best_rgb, cpu_rgb, name=best.provider.active))
-    checks.append(compare_reference(cpu_rgb, read_image(folder / record["thumbnail"]).rgb))
+        cpu_rgb = _enhanced(EnhancerModel.load(model_path, provider="cpu"), rgb)
+        checks.append(compare_providers(best_rgb, cpu_rgb, name=best.provider.active, tolerances=tolerances))
+    expected = read_image(folder / record["thumbnail"]).rgb
+    checks.append(compare_reference(cpu_rgb, expected, tolerance=tolerances.reference_max))
     c = best.contract
     return SelftestReport(
         model=best.path, sha256=best.sha256, model_label=f"{c.name} {c.version} {c.precision}",
