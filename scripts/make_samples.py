@@ -1,12 +1,12 @@
 """Make resources/samples/: simulated under-exposures of public-domain / CC0 photographs.
 
-The sample photos must be shippable, so they cannot come from the research data sets used for training. They are
-made from public-domain and CC0 images that scikit-image distributes (see resources/samples/README.md), by the
-physics of a short exposure: decode sRGB to linear light, scale by an exposure factor, add photon (Poisson) and
-read (Gaussian) noise at a sensor-like level, re-encode to sRGB and save as a camera would (8-bit JPEG), with one
-16-bit TIFF so the app's high-bit-depth path has a sample.
+The sample photos must be shippable, so they cannot come from the research data sets used for training. They
+are made from public-domain and CC0 images that scikit-image distributes (see resources/samples/README.md),
+by the physics of a short exposure: decode sRGB to linear light, scale by an exposure factor, add photon
+(Poisson) and read (Gaussian) noise at a sensor-like level, re-encode to sRGB and save as a camera would
+(8-bit JPEG), with one 16-bit TIFF so the app's high-bit-depth path has a sample.
 
-    python scripts/make_samples.py SKIMAGE_DATA_DIR resources/samples
+python scripts/make_samples.py SKIMAGE_DATA_DIR resources/samples
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def linear_to_srgb(v: np.ndarray) -> np.ndarray:
 
 
 def underexpose(rgb8: np.ndarray, *, exposure: float, full_well: float, seed: int) -> np.ndarray:
-    """rgb8: H x W x 3 uint8 sRGB. Returns H x W x 3 float64 sRGB in [0, 1] as a short exposure would record."""
+    """rgb8: H x W x 3 uint8 sRGB. Returns H x W x 3 float64 sRGB in [0, 1], as a short exposure records."""
     rng = np.random.default_rng(seed)
     electrons = srgb_to_linear(rgb8 / 255.0) * exposure * full_well
     noisy = rng.poisson(electrons) + rng.normal(0.0, READ_NOISE_ELECTRONS, electrons.shape)
@@ -46,7 +46,9 @@ def underexpose(rgb8: np.ndarray, *, exposure: float, full_well: float, seed: in
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("source", type=Path, help="folder with scikit-image's data images")
     parser.add_argument("out", type=Path)
     args = parser.parse_args()

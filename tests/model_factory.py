@@ -1,9 +1,10 @@
 """Small ONNX graphs that follow docs/MODEL_CONTRACT.md, made by the tests (no torch, no download).
 
-The graph has the trained generator's interface and its structural demands: inputs ``image`` and ``attention``,
-output ``enhanced = image + attention * R``, H and W that must be multiples of 16 (a 16x16 pooling branch
-fails on any other size), and a receptive field of a few dozen pixels (dilated convolutions), so that tiling,
-padding and attention handling are exercised for real. Dark pixels are lifted, so outputs are visibly enhanced.
+The graph has the trained generator's interface and its structural demands: inputs ``image`` and
+``attention``, output ``enhanced = image + attention * R``, H and W that must be multiples of 16 (a 16x16
+pooling branch fails on any other size), and a receptive field of a few dozen pixels (dilated convolutions),
+so that tiling, padding and attention handling are exercised for real. Dark pixels are lifted, so outputs
+are visibly enhanced.
 """
 
 from __future__ import annotations

@@ -56,6 +56,8 @@ _OPTIONS: dict[str, tuple[str | None, str, Any, str]] = {
     "norm": ("model", "norm", str, "generator norm: batch (paper) or layer"),
     "backbone": ("loss", "backbone", str, "SFP backbone: efficientnet_lite0 (offline) or vgg16 (paper)"),
     "vgg16_weights": ("loss", "vgg16_weights", str, "torchvision vgg16 state-dict file"),
+    "tone_target_mean": ("loss", "tone_target_mean", float, "mean luma of the warm-start tone curve"),
+    "w_tone": ("loss", "w_tone", float, "tone-curve L1 kept in the GAN phase (0 = paper)"),
     "lr": ("optim", "lr", float, "Adam learning rate"),
     "epochs_constant": ("optim", "epochs_constant", int, "epochs at constant lr"),
     "epochs_decay": ("optim", "epochs_decay", int, "epochs of linear decay to 0"),

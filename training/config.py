@@ -54,6 +54,11 @@ class LossConfig:
     w_gan_local: float = 1.0
     w_sfp_global: float = 1.0
     w_sfp_local: float = 1.0
+    # Not in the paper. The supervised warm-start's target (optim.warmup_steps) is a global tone curve of
+    # the input to this mean luma; w_tone > 0 keeps that L1 term in the generator's loss during the GAN
+    # phase too, a regulariser against collapse to the identity on short CPU runs. 0 = the paper.
+    tone_target_mean: float = 0.45
+    w_tone: float = 0.0
 
     def __post_init__(self) -> None:
         if self.backbone not in BACKBONES:

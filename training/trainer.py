@@ -23,7 +23,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from training.checkpoint import checkpoint_config, last_path, load_checkpoint, save_checkpoint, step_path
-from training.config import OptimConfig, TrainConfig, save_config, to_dict
+from training.config import LossConfig, OptimConfig, TrainConfig, save_config, to_dict
 from training.data import StepSampler, UnpairedCrops
 from training.distributed import DistContext, barrier, init_distributed, shutdown_distributed, unwrap, wrap
 from training.features import FeatureExtractor, build_backbone
@@ -116,12 +116,19 @@ def _set_requires_grad(modules: tuple[nn.Module, ...], flag: bool) -> None:
         m.requires_grad_(flag)
 
 
-def _warmup_step(nets: Nets, opts: Optimizers, low: torch.Tensor, autocast: AbstractContextManager) -> dict:
-    """Supervised warm-start: G toward a smooth global tone curve of its own input (L1)."""
+def _tone_loss(low: torch.Tensor, enhanced: torch.Tensor, cfg: LossConfig) -> torch.Tensor:
+    """L1 between G's output and a smooth global tone curve of its own input."""
+    return F.l1_loss(enhanced.float(), tone_curve_target(low, target_mean=cfg.tone_target_mean))
+
+
+def _warmup_step(
+    nets: Nets, opts: Optimizers, low: torch.Tensor, config: TrainConfig, autocast: AbstractContextManager
+) -> dict:
+    """Supervised warm-start: G toward the tone curve of its input."""
     attention = default_attention((low + 1.0) * 0.5)
     with autocast:
         enhanced = nets.g(low, attention)
-    loss = F.l1_loss(enhanced.float(), tone_curve_target(low))
+    loss = _tone_loss(low, enhanced, config.loss)
     opts.g.zero_grad(set_to_none=True)
     opts.scaler.scale(loss).backward()
     opts.scaler.step(opts.g)
@@ -163,6 +170,9 @@ def _gan_step(
         + cfg.w_sfp_global * sfp_global
         + cfg.w_sfp_local * sfp_local
     )
+    tone = _tone_loss(low, enhanced, cfg) if cfg.w_tone > 0 else None
+    if tone is not None:
+        loss_g = loss_g + cfg.w_tone * tone
     opts.g.zero_grad(set_to_none=True)
     opts.scaler.scale(loss_g).backward()
     opts.scaler.step(opts.g)
@@ -190,6 +200,8 @@ def _gan_step(
         "d_global": d_global_loss,
         "d_local": d_local_loss,
     }
+    if tone is not None:
+        values["tone_l1"] = tone
     return {k: v.item() for k, v in values.items()}
 
 
@@ -335,7 +347,7 @@ def _train(config: TrainConfig, run_dir: Path, ctx: DistContext, *, resume: bool
                 group["lr"] = lr
         autocast = torch.autocast(ctx.device.type, dtype=amp_dtype, enabled=amp_dtype is not None)
         if step < config.optim.warmup_steps:
-            losses = _warmup_step(nets, opts, low, autocast)
+            losses = _warmup_step(nets, opts, low, config, autocast)
         else:
             patch_rng = torch.Generator().manual_seed(_step_seed(config.seed, step, ctx.rank))
             losses = _gan_step(nets, opts, low, normal, config, autocast, patch_rng)

@@ -50,11 +50,13 @@ local dt = {
   destroy_storage = function(name) end,
   print = function(message) emit("print", message) end,
   print_error = function(message) emit("error", message) end,
-  -- What C's system() returns on Linux: the wait status, exit code in the high byte.
+  -- What C's system() returns on Linux: the wait status, exit code in the high byte. Lua built for POSIX
+  -- (Debian's lua5.4) decodes it into an exit code below 256; other builds (lupa's) pass it through raw.
   control = {execute = function(command)
     emit("command", command)
     local _, how, code = os.execute(command)
-    return how == "exit" and code * 256 or code
+    local decoded = how == "exit" and code < 256
+    return decoded and code * 256 or code
   end},
   database = {import = function(path) emit("import", path); return new_image(path) end},
   tags = {

@@ -6,7 +6,6 @@ darktable itself is not installable here; what its real API does differently is 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,10 +17,10 @@ import tifffile
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "integrations" / "darktable" / "enlighten.lua"
 HOST = Path(__file__).with_name("darktable_host.lua")
-LUA = shutil.which("lua5.4") or shutil.which("lua")
+# The reference Lua bundled by lupa (tests/integrations/run_lua.py), not a system package.
+LUA = [sys.executable, str(Path(__file__).with_name("run_lua.py")), "5.4"]
 
 pytestmark = [
-    pytest.mark.skipif(LUA is None, reason="needs a Lua 5.4 interpreter (apt-get install lua5.4)"),
     pytest.mark.skipif(sys.platform == "win32", reason="the stand-in host runs POSIX shell commands"),
 ]
 
@@ -56,7 +55,7 @@ def shoot(tmp_path) -> dict[str, Path]:
 
 
 def run_host(executable: Path, shoot: dict[str, Path], *, mode: str = "apply", strength: int = 100):
-    run = subprocess.run([LUA, str(HOST), str(SCRIPT), str(executable), mode, str(strength),
+    run = subprocess.run([*LUA, str(HOST), str(SCRIPT), str(executable), mode, str(strength),
                           str(shoot["roll"]), shoot["raw"].name, str(shoot["exported"])],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr

@@ -6,7 +6,6 @@ Lightroom itself cannot run here: its rendering, catalog and the real SDK object
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,10 +17,10 @@ import tifffile
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "integrations" / "lightroom" / "EnlightenDesktop.lrplugin"
 HOST = Path(__file__).with_name("lightroom_host.lua")
-LUA = shutil.which("lua5.1") or shutil.which("lua5.4") or shutil.which("lua")
+# The reference Lua bundled by lupa (tests/integrations/run_lua.py), not a system package.
+LUA = [sys.executable, str(Path(__file__).with_name("run_lua.py")), "5.1"]
 
 pytestmark = [
-    pytest.mark.skipif(LUA is None, reason="needs a Lua interpreter (apt-get install lua5.1)"),
     pytest.mark.skipif(sys.platform == "win32", reason="the stand-in host runs POSIX shell commands"),
 ]
 
@@ -47,7 +46,7 @@ def rendered(tmp_path) -> Path:
 
 
 def run_host(executable: Path, strength: float, lr_format: str, rendered_file: str):
-    command = [LUA, str(HOST), str(PLUGIN), str(executable), str(strength), lr_format, rendered_file]
+    command = [*LUA, str(HOST), str(PLUGIN), str(executable), str(strength), lr_format, rendered_file]
     run = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     return [line.split("\t") for line in run.stdout.splitlines()]

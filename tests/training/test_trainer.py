@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from training.__main__ import main
 from training.checkpoint import load_checkpoint, load_generator
 from training.config import OptimConfig, TrainConfig, load_config, to_dict
 from training.models.generator import count_parameters, default_attention
-from training.trainer import build, learning_rate, schedule_steps, train
+from training.trainer import _gan_step, build, learning_rate, schedule_steps, train
 
 
 def test_learning_rate_is_constant_then_linear_to_zero() -> None:
@@ -116,3 +117,17 @@ def test_an_existing_run_is_not_overwritten(tiny_config: TrainConfig, tmp_path: 
     train(config, tmp_path / "run")
     with pytest.raises(FileExistsError, match="--resume"):
         train(config, tmp_path / "run")
+
+
+def test_tone_regulariser_pulls_the_gan_phase_toward_the_tone_curve(tiny_config: TrainConfig) -> None:
+    # GAN and SFP terms off: only the tone term moves G, so its L1 to the curve must fall step after step.
+    loss = replace(tiny_config.loss, w_gan_global=0, w_gan_local=0, w_sfp_global=0, w_sfp_local=0, w_tone=1.0)
+    config = replace(tiny_config, loss=loss, optim=OptimConfig(lr=1e-2, max_steps=1))
+    nets, opts = build(config, torch.device("cpu"))
+    low = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(1)) * 0.3 * 2 - 1
+    normal = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    patches = torch.Generator().manual_seed(3)
+    tone = [_gan_step(nets, opts, low, normal, config, nullcontext(), patches)["tone_l1"] for _ in range(4)]
+    assert all(b < a for a, b in zip(tone, tone[1:], strict=False)) and tone[-1] < tone[0] * 0.95, tone
+    paper = _gan_step(nets, opts, low, normal, tiny_config, nullcontext(), patches)
+    assert "tone_l1" not in paper  # w_tone = 0 (the paper): the term is not computed at all
