@@ -9,14 +9,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLineEdit,
-    QPushButton,
     QSpinBox,
     QWidget,
 )
 
 from enlighten_desktop.engine.batch import OutputOptions
+from enlighten_desktop.ui.widgets.path_row import path_row
 
 # "" and 0 stand for "as the source" (None in OutputOptions): QComboBox cannot look up a None item.
 FORMATS = (("Same as original", ""), ("JPEG", "JPEG"), ("PNG", "PNG"), ("TIFF", "TIFF"), ("WebP", "WEBP"))
@@ -34,13 +33,7 @@ class ExportOptionsWidget(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         self.folder = QLineEdit()
         self.folder.setPlaceholderText("Beside each original")
-        browse = QPushButton("…")
-        browse.setToolTip("Choose the output folder")
-        browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.addWidget(self.folder)
-        row.addWidget(browse)
-        form.addRow("Folder", row)
+        form.addRow("Folder", path_row(self.folder, self._browse, "Choose the output folder"))
         self.format = QComboBox()
         for label, value in FORMATS:
             self.format.addItem(label, value)

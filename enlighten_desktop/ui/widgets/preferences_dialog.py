@@ -11,16 +11,15 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSpinBox,
     QWidget,
 )
 
 from enlighten_desktop.engine.providers import ALIAS_TO_PROVIDER, available_providers
 from enlighten_desktop.ui.settings import AppSettings
+from enlighten_desktop.ui.widgets.path_row import path_row
 
 _LABELS = {"auto": "Automatic (best available GPU, else CPU)", "cpu": "CPU", "cuda": "NVIDIA CUDA",
            "dml": "DirectML (any Windows GPU)", "coreml": "Apple CoreML"}
@@ -36,12 +35,7 @@ class PreferencesDialog(QDialog):
         form = QFormLayout(self)
         self.model_path = QLineEdit(str(settings.model_path or ""))
         self.model_path.setPlaceholderText("The shipped model (resources/models/enlightengan.onnx)")
-        browse = QPushButton("…")
-        browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.addWidget(self.model_path)
-        row.addWidget(browse)
-        form.addRow("Model file", row)
+        form.addRow("Model file", path_row(self.model_path, self._browse, "Choose an ONNX model file"))
 
         self.provider = QComboBox()
         offered = set(available_providers())
