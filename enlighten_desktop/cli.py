@@ -29,7 +29,7 @@ from enlighten_desktop.engine.providers import (
     unavailable_notice,
 )
 
-# Sub-commands; __main__ opens the GUI for anything else. edit and selftest come with their issues.
+# Sub-commands; __main__ opens the GUI for anything else (no arguments, or paths to open).
 COMMANDS = ("enhance", "info", "bench", "edit", "selftest")
 FORMATS = {"jpeg": "JPEG", "png": "PNG", "tiff": "TIFF", "webp": "WEBP"}
 STATE_NAME = ".enlighten-batch.json"
