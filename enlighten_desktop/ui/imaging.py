@@ -10,21 +10,35 @@ from PIL import Image
 from PySide6.QtGui import QImage
 
 
+def _blank_image(width: int, height: int, fmt: QImage.Format, channels: int) -> tuple[QImage, np.ndarray]:
+    """A QImage owning new (uninitialised) pixels, and a writable height x width x channels view of them.
+
+    Pixels are filled through the view because numpy copies without the GIL, while QImage.copy() holds it:
+    copying a 24-MP image that way froze every other Python thread, the GUI thread included, for ~60 ms.
+    The view must not outlive the function that fills it (the QImage owns the memory).
+    """
+    image = QImage(width, height, fmt)
+    rows = np.frombuffer(image.bits(), dtype=np.uint8).reshape(height, image.bytesPerLine())
+    return image, rows[:, : width * channels].reshape(height, width, channels)
+
+
 def to_qimage(rgb: np.ndarray) -> QImage:
     """rgb: H x W x 3 float32 [0, 1] (or uint8) -> an RGB888 QImage that owns its pixels."""
-    if rgb.dtype != np.uint8:
-        rgb = to_uint8(rgb)
-    rgb = np.ascontiguousarray(rgb)
     height, width = rgb.shape[:2]
-    image = QImage(rgb.data, width, height, rgb.strides[0], QImage.Format.Format_RGB888)
-    return image.copy()  # detach from the numpy buffer, which Python may free
+    image, pixels = _blank_image(width, height, QImage.Format.Format_RGB888, 3)
+    if rgb.dtype == np.uint8:
+        np.copyto(pixels, rgb)
+    else:
+        to_uint8(rgb, out=pixels)
+    return image
 
 
 def rgba_to_qimage(rgba: np.ndarray) -> QImage:
     """rgba: H x W x 4 uint8 (straight alpha) -> an RGBA8888 QImage that owns its pixels."""
-    rgba = np.ascontiguousarray(rgba)
     height, width = rgba.shape[:2]
-    return QImage(rgba.data, width, height, rgba.strides[0], QImage.Format.Format_RGBA8888).copy()
+    image, pixels = _blank_image(width, height, QImage.Format.Format_RGBA8888, 4)
+    np.copyto(pixels, rgba)
+    return image
 
 
 def display_pyramid(rgb: np.ndarray, *, smallest_side: int) -> tuple[QImage, ...]:
@@ -39,9 +53,12 @@ def display_pyramid(rgb: np.ndarray, *, smallest_side: int) -> tuple[QImage, ...
     return tuple(levels)
 
 
-def to_uint8(rgb: np.ndarray) -> np.ndarray:
-    """float32 [0, 1] -> uint8, rounded, in row blocks so no full-size float temporary is made."""
-    out = np.empty(rgb.shape, dtype=np.uint8)
+def to_uint8(rgb: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
+    """float32 [0, 1] -> uint8, rounded, in row blocks so no full-size float temporary is made.
+
+    ``out``: a uint8 array of the same shape to write into (e.g. a QImage's pixels), else a new one.
+    """
+    out = np.empty(rgb.shape, dtype=np.uint8) if out is None else out
     rows = 512
     for top in range(0, rgb.shape[0], rows):
         block = rgb[top:top + rows] * 255.0

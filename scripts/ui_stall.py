@@ -1,0 +1,126 @@
+"""Longest event-loop stall of the main window while it opens, previews and fully enhances one big photo.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/ui_stall.py [PHOTO] [--size 6000x4000] [--model FILE]
+        [--profile]
+
+A 5 ms timer on the GUI thread records the gaps between its ticks from the moment the photo is queued until
+the full-resolution result is on screen; the longest gap is the longest time the window could not react.
+Without PHOTO a synthetic dark photo of ``--size`` is written to a temporary folder. The model defaults to
+the shipped one, else the test suite's small contract model (so the number measures the UI, not the model).
+Settings are the defaults of a fresh install (preview side, tile), kept in a temporary folder.
+``--profile`` also prints where the GUI thread spent its time (cProfile on that thread only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import logging
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from scripts.screenshots import model_path, wait_until  # noqa: E402 - after the path is set
+
+log = logging.getLogger("ui_stall")
+TICK_MS = 5
+
+
+def synthetic_photo(path: Path, width: int, height: int) -> Path:
+    """A dark JPEG with gradients, texture and a bright patch, made row block by row block (little RAM)."""
+    rng = np.random.default_rng(0)
+    pixels = np.empty((height, width, 3), dtype=np.uint8)
+    x = np.linspace(0.0, 1.0, width, dtype=np.float32)
+    for top in range(0, height, 500):
+        rows = np.arange(top, min(height, top + 500), dtype=np.float32)[:, None] / height
+        base = 0.04 + 0.3 * x[None, :] * rows
+        block = np.stack([base * 1.1, base, base * 0.8], axis=-1)
+        block += rng.normal(0.0, 0.02, block.shape).astype(np.float32)
+        pixels[top:top + len(rows)] = np.clip(block * 255.0, 0, 255).astype(np.uint8)
+    pixels[: height // 5, : width // 5] = 215  # a lit window: attention varies across the photo
+    Image.fromarray(pixels).save(path, quality=92)
+    return path
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("photo", nargs="?", type=Path, default=None, help="photo (default: synthetic)")
+    parser.add_argument("--size", default="6000x4000", help="WxH of the synthetic photo")
+    parser.add_argument("--model", type=Path, default=None, help="fp32 .onnx model (default: shipped)")
+    parser.add_argument("--profile", action="store_true", help="print the GUI thread's busiest functions")
+    return parser.parse_args()
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args = parse()
+    from PySide6.QtCore import QSettings, QTimer
+
+    from enlighten_desktop.ui.app import make_application
+    from enlighten_desktop.ui.main_window import MainWindow
+    from enlighten_desktop.ui.settings import AppSettings
+
+    _app = make_application()  # held for the whole run: Qt needs the application object alive
+    with tempfile.TemporaryDirectory() as temp:
+        work = Path(temp)
+        photo = args.photo
+        if photo is None:
+            width, height = (int(v) for v in args.size.lower().split("x"))
+            photo = synthetic_photo(work / f"synthetic_{width}x{height}.jpg", width, height)
+        settings = AppSettings(store=QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat))
+        settings.queue_state_path = work / "queue.json"
+        window = MainWindow(settings=settings, model_path=model_path(args.model, work))
+        window.resize(1400, 900)
+        window.show()
+        wait_until(lambda: window.isVisible())
+
+        gaps: list[tuple[float, float, str]] = []  # (gap ms, seconds since start, stage)
+        stage = ["queued"]
+        window.session.stage_changed.connect(lambda s: stage.__setitem__(0, s))
+        start = last = time.perf_counter()
+
+        def tick() -> None:
+            nonlocal last
+            now = time.perf_counter()
+            gaps.append(((now - last) * 1000, now - start, stage[0]))
+            last = now
+
+        timer = QTimer(interval=TICK_MS)
+        timer.timeout.connect(tick)
+        profiler = cProfile.Profile() if args.profile else None
+        timer.start()
+        if profiler is not None:
+            profiler.enable()
+        start = last = time.perf_counter()
+        window.add_paths([photo])
+        wait_until(lambda: window.session.result_is_full and window.session.idle, timeout_s=600)
+        if profiler is not None:
+            profiler.disable()
+        timer.stop()
+        total = time.perf_counter() - start
+        shape = window.session.result.enhanced.shape
+        window.close()
+
+    worst = sorted(gaps, reverse=True)[:8]
+    log.info("photo %s (%d x %d), preview side %d, tile %d, %.1f s to the full result, %d ticks",
+             photo.name, shape[1], shape[0], settings.preview_side, settings.tile, total, len(gaps))
+    log.info("max event-loop stall: %.1f ms", worst[0][0])
+    log.info("longest gaps (ms @ s, stage): %s",
+             ", ".join(f"{ms:.0f} @ {at:.1f} {st}" for ms, at, st in worst))
+    if profiler is not None:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
