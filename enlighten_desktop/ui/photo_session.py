@@ -2,7 +2,8 @@
 
 All heavy work runs in workers; this object lives on the GUI thread, receives their results by signals and
 re-emits display-ready QImages. A generation number discards results of a photo or edit that was replaced
-while its work was still running.
+while its work was still running. Attention edits are kept per photo for the whole session, so going back
+to a photo shows it as it was left, and exporting it uses its edit.
 """
 
 from __future__ import annotations
@@ -38,19 +39,25 @@ class LoadedPhoto:
 
     image: LoadedImage
     proxy: np.ndarray
-    proxy_attention: np.ndarray
+    proxy_attention: np.ndarray  # the default attention of the proxy
     before: tuple[QImage, ...]  # the original, ready to draw: full size first, then halvings
-    overlay: QImage  # heat-map of the default attention
+    overlay: QImage  # heat-map of the attention the first run uses (the kept edit applied)
+    edit: np.ndarray | None  # the edit kept from an earlier visit, h x w float32 [-1, 1]
 
 
-def _load(path: Path, preview_side: int) -> LoadedPhoto:
+def _load(path: Path, preview_side: int, kept_edit: np.ndarray | None) -> LoadedPhoto:
     image = read_image(path)
     height, width = image.rgb.shape[:2]
     proxy = resize_rgb(image.rgb, *fit_size(width, height, preview_side))
     attention = default_attention(proxy)
+    edit = None
+    if kept_edit is not None:
+        # Resized only when the preview size was changed in the preferences since the edit was painted.
+        edit = resize_plane(kept_edit, proxy.shape[1], proxy.shape[0]).copy()
+    shown = attention if edit is None else apply_attention_edit(attention, edit)
     return LoadedPhoto(image=image, proxy=proxy, proxy_attention=attention,
                        before=display_pyramid(image.rgb, smallest_side=preview_side),
-                       overlay=heatmap_image(attention))
+                       overlay=heatmap_image(shown), edit=edit)
 
 
 class PhotoSession(QObject):
@@ -72,6 +79,7 @@ class PhotoSession(QObject):
         self.path: Path | None = None
         self.photo: LoadedPhoto | None = None
         self.brush: AttentionBrush | None = None
+        self._kept_edits: dict[Path, np.ndarray] = {}  # photos left with an edit, by path: proxy-size edits
         self.result: EnhanceResult | None = None
         self.result_is_full = False
         self.strength = 1.0
@@ -93,10 +101,21 @@ class PhotoSession(QObject):
     def open(self, path: Path) -> None:
         self._generation += 1
         self._cancel_current()
-        self.path, self.photo, self.brush, self.result = Path(path), None, None, None
+        self._keep_edit()
+        path = Path(path)
+        self.path, self.photo, self.brush, self.result = path, None, None, None
         self.stage_changed.emit("loading")
-        self._start(call_work(lambda: _load(Path(path), self.config.preview_side), stage="loading"),
-                    self._on_loaded)
+        kept, side = self._kept_edits.get(path), self.config.preview_side
+        self._start(call_work(lambda: _load(path, side, kept), stage="loading"), self._on_loaded)
+
+    def _keep_edit(self) -> None:
+        """Remember the edit of the photo being left (forget it when it was reset or undone to nothing)."""
+        if self.path is None or self.brush is None:
+            return  # never loaded: whatever was kept for it stays as it was
+        if self.brush.has_edits:
+            self._kept_edits[self.path] = self.brush.edit  # the brush is dropped next: no copy needed
+        else:
+            self._kept_edits.pop(self.path, None)
 
     def set_config(self, config: EngineConfig) -> None:
         """New model, device or tile size: re-run the current photo with it."""
@@ -109,6 +128,8 @@ class PhotoSession(QObject):
         self.photo = photo
         height, width = photo.proxy.shape[:2]
         self.brush = AttentionBrush(height=height, width=width)
+        if photo.edit is not None:
+            self.brush.edit = photo.edit
         full_h, full_w = photo.image.rgb.shape[:2]
         self.photo_loaded.emit(photo.before, full_w, full_h)
         self.overlay_ready.emit(photo.overlay)

@@ -11,10 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QImage, QMouseEvent
+from PySide6.QtWidgets import QApplication
 
 from enlighten_desktop.ui.settings import AppSettings
 
 WIDTH, HEIGHT = 256, 192
+READY_MS = 20_000  # generous: the box is shared; these are not timing assertions
 
 
 def write_photo(path: Path, *, seed: int = 0, width: int = WIDTH, height: int = HEIGHT) -> Path:
@@ -98,3 +102,30 @@ class RunCounter:
             return real(image, attention)
 
         model.run = counting
+
+
+def wait_ready(qtbot, window, action) -> None:
+    """Run ``action`` and wait until its result is computed and on screen."""
+    with qtbot.waitSignal(window.session.stage_changed, timeout=READY_MS,
+                          check_params_cb=lambda stage: stage == "ready"):
+        action()
+    qtbot.waitUntil(lambda: window.session.display_current, timeout=READY_MS)
+
+
+def paint(pane, points: list[QPointF]) -> None:
+    """A real mouse stroke on the view: press, moves with the button held, release."""
+    def send(kind, pos, button, buttons):
+        QApplication.sendEvent(pane, QMouseEvent(kind, pos, pane.mapToGlobal(pos), button, buttons,
+                                                 Qt.KeyboardModifier.NoModifier))
+
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    send(QMouseEvent.Type.MouseButtonPress, points[0], left, left)
+    for point in points[1:]:
+        send(QMouseEvent.Type.MouseMove, point, none, left)
+    send(QMouseEvent.Type.MouseButtonRelease, points[-1], left, none)
+
+
+def qimage_array(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, : image.width() * 3].reshape(image.height(), image.width(), 3).copy()

@@ -11,7 +11,7 @@ from enlighten_desktop.engine.imageio import read_image
 from enlighten_desktop.engine.pipeline import apply_strength
 from enlighten_desktop.ui.widgets.compare_view import CompareMode
 from enlighten_desktop.ui.widgets.preferences_dialog import PreferencesDialog
-from tests.ui.test_main_window import READY_MS, wait_ready
+from tests.ui.conftest import READY_MS, wait_ready
 
 
 def test_keyboard_shortcuts_drive_the_view(make_window, qtbot, photo) -> None:

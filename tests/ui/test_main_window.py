@@ -7,12 +7,10 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QMouseEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from tests.ui.conftest import RunCounter, write_photo
-
-READY_MS = 20_000  # generous: the box is shared; these are not timing assertions
+from tests.ui.conftest import READY_MS, RunCounter, paint, qimage_array, wait_ready, write_photo
 
 
 def drop(window, paths: list[Path]) -> None:
@@ -27,20 +25,6 @@ def drop(window, paths: list[Path]) -> None:
     event = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, event)
-
-
-def wait_ready(qtbot, window, action) -> None:
-    """Run ``action`` and wait until its result is computed and on screen."""
-    with qtbot.waitSignal(window.session.stage_changed, timeout=READY_MS,
-                          check_params_cb=lambda stage: stage == "ready"):
-        action()
-    qtbot.waitUntil(lambda: window.session.display_current, timeout=READY_MS)
-
-
-def qimage_array(image: QImage) -> np.ndarray:
-    image = image.convertToFormat(QImage.Format.Format_RGB888)
-    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
-    return rows[:, : image.width() * 3].reshape(image.height(), image.width(), 3).copy()
 
 
 def test_dropping_files_and_folders_queues_them_and_shows_the_first(make_window, qtbot, tmp_path) -> None:
@@ -105,19 +89,6 @@ def test_strength_changes_the_result_without_running_the_model(make_window, qtbo
     assert full.mean() > weak.mean() > original.mean()
     assert counter.calls == 0
     assert window.settings.strength == 0.3  # remembered for the next start
-
-
-def paint(pane, points: list[QPointF]) -> None:
-    """A real mouse stroke on the view: press, moves with the button held, release."""
-    def send(kind, pos, button, buttons):
-        QApplication.sendEvent(pane, QMouseEvent(kind, pos, pane.mapToGlobal(pos), button, buttons,
-                                                 Qt.KeyboardModifier.NoModifier))
-
-    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
-    send(QMouseEvent.Type.MouseButtonPress, points[0], left, left)
-    for point in points[1:]:
-        send(QMouseEvent.Type.MouseMove, point, none, left)
-    send(QMouseEvent.Type.MouseButtonRelease, points[-1], left, none)
 
 
 def test_the_brush_changes_the_attention_the_engine_gets_and_its_output_there(make_window, qtbot,
