@@ -1,12 +1,15 @@
 """The attention map: where the model brightens. One place computes it (docs/MODEL_CONTRACT.md).
 
 The default is ``1 - Y`` with Y the Rec. 601 luma of the image in [0, 1], the paper's self-regularised
-attention: dark pixels get attention near 1, bright ones near 0. The user may paint an edit on top of it.
+attention: dark pixels get attention near 1, bright ones near 0. The user may paint an edit on top of it,
+usually on a smaller preview: the edit, not the edited map, is scaled to the photo, so the full-resolution
+default map keeps its detail where nothing was painted.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from PIL import Image
 
 # Rec. 601 luma weights, negated so that one matrix product gives -Y without a full-size temporary.
 _NEG_LUMA_601 = np.array([-0.299, -0.587, -0.114], dtype=np.float32)
@@ -28,3 +31,20 @@ def apply_attention_edit(attention: np.ndarray, edit: np.ndarray) -> np.ndarray:
         raise ValueError(f"edit shape {edit.shape} does not match attention shape {attention.shape}")
     edited = np.add(attention, edit, dtype=np.float32)
     return np.clip(edited, 0.0, 1.0, out=edited)
+
+
+def resize_plane(plane: np.ndarray, width: int, height: int) -> np.ndarray:
+    """H x W float32 -> height x width float32 (box filter down, bilinear up); values keep their range."""
+    if plane.shape[1] == width and plane.shape[0] == height:
+        return plane.astype(np.float32, copy=False)
+    image = Image.fromarray(np.ascontiguousarray(plane, dtype=np.float32), mode="F")
+    shrinking = width < plane.shape[1]
+    method = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
+    return np.asarray(image.resize((width, height), method), dtype=np.float32)
+
+
+def edited_attention(rgb: np.ndarray, edit: np.ndarray) -> np.ndarray:
+    """The attention for ``rgb`` (H x W x 3 float32 [0, 1]) with a user ``edit`` (h x w float32 in [-1, 1],
+    painted at any resolution, e.g. on a preview) resized to H x W and applied: H x W float32 [0, 1]."""
+    height, width = rgb.shape[:2]
+    return apply_attention_edit(default_attention(rgb), resize_plane(edit, width, height))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from enlighten_desktop.engine.attention import edited_attention
 from enlighten_desktop.engine.errors import CancelledError, EnlightenError, ImageWriteError, OutputExistsError
 from enlighten_desktop.engine.imageio import SUPPORTED_SUFFIXES, ImageMetadata, read_image, write_image
 from enlighten_desktop.engine.model import EnhancerModel
@@ -133,9 +134,14 @@ def process_file(
     *,
     strength: float = 1.0,
     tile: int = DEFAULT_TILE,
+    attention_edit: np.ndarray | None = None,
     cancel: CancelToken | None = None,
 ) -> Generator[Progress, None, Path]:
     """Read, enhance at full resolution, blend by ``strength`` and write one file; returns the output.
+
+    ``attention_edit``: a brush edit (h x w float32 in [-1, 1], any resolution, e.g. the app's preview) that
+    is resized to the photo and added to its default attention (attention.edited_attention); None: the
+    default attention.
 
     Raises OutputExistsError before any work when the output exists and overwriting is off, the image
     errors of imageio, ModelError, CancelledError.
@@ -151,7 +157,8 @@ def process_file(
             f"{target} already exists and was left alone (allow overwriting to replace it)."
         )
     image = read_image(source)
-    result = yield from enhance(model, image.rgb, tile=tile, cancel=cancel)
+    attention = None if attention_edit is None else edited_attention(image.rgb, attention_edit)
+    result = yield from enhance(model, image.rgb, attention=attention, tile=tile, cancel=cancel)
     blended = apply_strength(result.original, result.enhanced, strength, out=result.enhanced)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from enlighten_desktop.engine.batch import OutputOptions, process_file
@@ -32,7 +33,8 @@ log = logging.getLogger(__name__)
 
 
 class BatchRunner(QObject):
-    """Drives a QueueModel. ``settings`` returns (engine config, output options, strength) at each item."""
+    """Drives a QueueModel. ``settings`` returns (engine config, output options, strength) at each item;
+    ``edits`` the attention-brush edit of a photo (PhotoSession.attention_edit), None for the default."""
 
     running_changed = Signal(bool)
     finished = Signal(int, int, object)  # done, failed, folder to open (Path or None)
@@ -40,11 +42,12 @@ class BatchRunner(QObject):
 
     def __init__(self, *, queue: QueueModel, models: ModelCache,
                  settings: Callable[[], tuple[EngineConfig, OutputOptions, float]],
-                 parent: QObject | None = None) -> None:
+                 edits: Callable[[Path], np.ndarray | None], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.queue = queue
         self.models = models
         self._settings = settings
+        self._edits = edits
         self._pool = WorkerPool(threads=1, parent=self)
         self._running = False
         self._worker: GeneratorWorker | None = None
@@ -125,13 +128,14 @@ class BatchRunner(QObject):
             return
         config, options, strength = self._settings()
         item = self.queue.item(row)
+        edit = self._edits(item.source)
         self._current, self._intent = item.source, CANCELLED
         self.queue.update(row, status=RUNNING, progress=0.0, message=None)
 
         def work(token: CancelToken):
             model = self.models.get(config.full_model(), provider=config.provider, device=config.device)
             return (yield from process_file(model, item.source, item.root, options, strength=strength,
-                                            tile=config.tile, cancel=token))
+                                            tile=config.tile, attention_edit=edit, cancel=token))
 
         worker = GeneratorWorker(factory=work)
         worker.signals.progress.connect(self._on_progress)

@@ -9,6 +9,8 @@ import numpy as np
 from PIL import Image
 from PySide6.QtGui import QImage
 
+from enlighten_desktop.engine.attention import resize_plane
+
 
 def _blank_image(width: int, height: int, fmt: QImage.Format, channels: int) -> tuple[QImage, np.ndarray]:
     """A QImage owning new (uninitialised) pixels, and a writable height x width x channels view of them.
@@ -80,13 +82,3 @@ def resize_rgb(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
         return rgb
     channels = [resize_plane(rgb[..., c], width, height) for c in range(3)]
     return np.stack(channels, axis=-1)
-
-
-def resize_plane(plane: np.ndarray, width: int, height: int) -> np.ndarray:
-    """H x W float32 -> height x width float32 (box filter down, bilinear up); values keep their range."""
-    if plane.shape[1] == width and plane.shape[0] == height:
-        return plane.astype(np.float32, copy=False)
-    image = Image.fromarray(np.ascontiguousarray(plane, dtype=np.float32), mode="F")
-    shrinking = width < plane.shape[1]
-    method = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
-    return np.asarray(image.resize((width, height), method), dtype=np.float32)

@@ -68,7 +68,7 @@ class MainWindow(QMainWindow):
         self.session = PhotoSession(config=self.engine_config(), models=self.models, parent=self)
         self.queue = QueueModel(state=open_queue_state(settings.queue_state_path), parent=self)
         self.runner = BatchRunner(queue=self.queue, models=self.models, settings=self._batch_settings,
-                                  parent=self)
+                                  edits=self.session.attention_edit, parent=self)
         self.thumbnails = ThumbnailLoader(queue=self.queue, parent=self)
         self._output_folder: Path | None = None
 

@@ -16,13 +16,18 @@ import numpy as np
 from PySide6.QtCore import QObject, QPointF, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
-from enlighten_desktop.engine.attention import apply_attention_edit, default_attention
+from enlighten_desktop.engine.attention import (
+    apply_attention_edit,
+    default_attention,
+    edited_attention,
+    resize_plane,
+)
 from enlighten_desktop.engine.batch import OutputOptions, output_format, output_path
 from enlighten_desktop.engine.imageio import LoadedImage, read_image, write_image
 from enlighten_desktop.engine.pipeline import CancelToken, EnhanceResult, apply_strength, enhance
 from enlighten_desktop.engine.providers import ProviderReport
 from enlighten_desktop.ui.brush import AttentionBrush
-from enlighten_desktop.ui.imaging import display_pyramid, fit_size, resize_plane, resize_rgb
+from enlighten_desktop.ui.imaging import display_pyramid, fit_size, resize_rgb
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
 from enlighten_desktop.ui.widgets.attention_overlay import heatmap_image
 from enlighten_desktop.ui.workers import GeneratorWorker, WorkerPool, call_work
@@ -179,10 +184,7 @@ class PhotoSession(QObject):
         def full(token: CancelToken):
             model = self.models.get(config.full_model(), provider=config.provider, device=config.device)
             rgb = photo.image.rgb
-            attention = None
-            if edit is not None:
-                edit_full = resize_plane(edit, rgb.shape[1], rgb.shape[0])
-                attention = apply_attention_edit(default_attention(rgb), edit_full)
+            attention = None if edit is None else edited_attention(rgb, edit)
             return (yield from enhance(model, rgb, attention=attention, tile=config.tile, cancel=token))
 
         self.stage_changed.emit("full")
@@ -278,6 +280,13 @@ class PhotoSession(QObject):
             self.brush.reset()
             self.refresh_overlay()
             self.render()
+
+    def attention_edit(self, path: Path) -> np.ndarray | None:
+        """The brush edit of photo ``path`` (h x w float32 in [-1, 1] at its preview size, a copy), or None
+        when it has none: for exporting it as it looks on screen."""
+        if path == self.path and self.brush is not None:
+            return self.brush.edit.copy() if self.brush.has_edits else None
+        return self._kept_edits.get(path)
 
     def current_attention(self) -> np.ndarray | None:
         """The proxy-size attention map the next run will use (H x W float32 [0, 1])."""

@@ -17,11 +17,12 @@ from enlighten_desktop.engine.batch import (
     batch_settings,
     collect_inputs,
     output_path,
+    process_file,
     run_batch,
 )
 from enlighten_desktop.engine.errors import CancelledError
 from enlighten_desktop.engine.imageio import read_image
-from enlighten_desktop.engine.pipeline import CancelToken
+from enlighten_desktop.engine.pipeline import CancelToken, run_to_end
 
 
 def save_photo(path: Path, *, seed: int = 0, size: tuple[int, int] = (48, 40)) -> Path:
@@ -112,6 +113,26 @@ def test_strength_zero_writes_the_original_and_attention_is_saved(cpu_model, sho
     assert saved.metadata.bits == 16
     expected = default_attention(read_image(shoot / "b.png").rgb)
     np.testing.assert_allclose(saved.rgb[..., 1], expected, atol=1 / 65535)
+
+
+def test_an_attention_edit_painted_at_preview_size_brightens_and_protects_where_painted(cpu_model, tmp_path):
+    photo = save_photo(tmp_path / "in" / "p.png", size=(192, 128))
+    edit = np.zeros((64, 96), dtype=np.float32)  # painted on a half-size preview
+    # The photo darkens towards the top left, where the default attention is already near 1.
+    edit[44:56, 70:90] = 0.8  # brighten: photo rows 88-112, columns 140-180
+    edit[4:16, 4:20] = -0.8  # protect: photo rows 8-32, columns 8-40
+    written = {}
+    for name, given in (("plain", None), ("edited", edit)):
+        steps = process_file(cpu_model, photo, photo.parent, OutputOptions(folder=tmp_path / name),
+                             tile=32, attention_edit=given)
+        written[name] = np.asarray(Image.open(run_to_end(steps)), dtype=np.float32)
+    plain, edited = written["plain"], written["edited"]
+    brightened, protected = (slice(90, 110), slice(142, 178)), (slice(10, 30), slice(10, 38))
+    # In 8-bit levels; measured +26 (attention there was ~0.8 already, so the edit is clipped at 1) and -91.
+    assert edited[brightened].mean() > plain[brightened].mean() + 10
+    assert edited[protected].mean() < plain[protected].mean() - 40
+    far = (slice(96, 128), slice(0, 48))  # beyond the model's reach from both strokes
+    assert np.array_equal(edited[far], plain[far])
 
 
 def test_an_interrupted_batch_resumes_without_redoing_finished_items(cpu_model, shoot, tmp_path):

@@ -4,8 +4,10 @@ photo, undone by Reset, and used when the photo is exported."""
 from __future__ import annotations
 
 import numpy as np
+from PIL import Image
 from PySide6.QtCore import QPointF
 
+from enlighten_desktop.engine.batch import OutputOptions
 from enlighten_desktop.ui.widgets.attention_overlay import heatmap_rgba
 from tests.ui.conftest import paint, qimage_array, wait_ready, write_photo
 
@@ -54,3 +56,26 @@ def test_an_edit_survives_switching_to_another_photo_and_back_and_reset_clears_i
     select(qtbot, window, 0)
     assert not window.session.brush.has_edits
     assert np.array_equal(window.session.result.attention, default)
+
+
+def test_exporting_the_queue_uses_each_photos_own_edit(make_window, qtbot, tmp_path, settings) -> None:
+    settings.preview_side = 128
+    edited = write_photo(tmp_path / "in" / "edited.jpg")
+    plain = write_photo(tmp_path / "in" / "plain.jpg")  # the same pixels, never painted
+    window = make_window()
+    wait_ready(qtbot, window, lambda: window.add_paths([edited, plain]))
+    paint_stroke(qtbot, window)
+    on_screen = np.rint(window.session.result.enhanced * 255)  # the full-size result with the edit
+    select(qtbot, window, 1)  # the edited photo is no longer on screen when the queue is exported
+    out = tmp_path / "out"
+    window.queue_panel.options.set_options(OutputOptions(folder=out, format="PNG"))
+    with qtbot.waitSignal(window.runner.finished, timeout=30_000):
+        window.queue_panel.export.click()
+
+    assert [item.status for item in window.queue.items()] == ["done", "done"]
+    with_edit, without = (np.asarray(Image.open(out / f"{name}_enlightened.png"), dtype=np.float32)
+                          for name in ("edited", "plain"))
+    assert np.abs(with_edit - on_screen).max() <= 1  # what the user saw, rounding aside
+    # Brightened where painted (8-bit levels; measured +21 on the bright corner, where outputs near 255).
+    assert with_edit[PAINTED].mean() > without[PAINTED].mean() + 10
+    assert np.array_equal(with_edit[FAR], without[FAR])
