@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QFileOpenEvent, QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from enlighten_desktop import APP_NAME, __version__
@@ -40,18 +41,46 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+class FileOpenHandler(QObject):
+    """Photos opened from the Finder or dropped on the Dock icon (macOS) reach the app as QFileOpenEvent on
+    the QApplication, not as command-line arguments; installed on the application, this hands each one to
+    ``open_paths``, the way command-line paths are opened."""
+
+    def __init__(self, *, open_paths: Callable[[list[Path]], object], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._open_paths = open_paths
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if isinstance(event, QFileOpenEvent):
+            path = event.file() or event.url().toLocalFile()
+            if path:
+                self._open_paths([Path(path)])
+                return True
+        return super().eventFilter(watched, event)
+
+
+def start_main_window(paths: list[str | Path], *, app: QApplication, settings: AppSettings,
+                      model_path: Path | None = None) -> MainWindow:
+    """Show the main window with ``paths`` (photos and folders) queued; photos the OS opens later with the
+    app (macOS Finder, Dock) are queued the same way."""
+    window = MainWindow(settings=settings, model_path=model_path)
+    window.show()
+    # A child of the window: removed from the application together with the window.
+    app.installEventFilter(FileOpenHandler(open_paths=window.add_paths, parent=window))
+    if paths:
+        window.add_paths([Path(p) for p in paths])
+    return window
+
+
 def run(paths: list[str]) -> int:
     """Open the main window with ``paths`` (photos and folders) queued; returns the exit code."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = make_application()
-    window = MainWindow(settings=AppSettings())
-    window.show()
+    window = start_main_window(paths, app=app, settings=AppSettings())
     # An `enlighten-desktop edit FILE` started meanwhile (by a photo editor) opens its review window here.
     from enlighten_desktop.ui.review_app import serve_edits  # imports this module: not at the top
 
     serve_edits(settings=window.settings, models=window.models, parent=app)
-    if paths:
-        window.add_paths([Path(p) for p in paths])
     # Ctrl+C in the terminal that launched the app closes the window properly (queue and settings saved).
     # Python runs signal handlers only between bytecodes, so a timer gives it the chance while Qt waits.
     signal.signal(signal.SIGINT, lambda *_: window.close())
