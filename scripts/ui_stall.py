@@ -23,7 +23,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,19 +35,12 @@ log = logging.getLogger("ui_stall")
 TICK_MS = 5
 
 
-def synthetic_photo(path: Path, width: int, height: int) -> Path:
-    """A dark JPEG with gradients, texture and a bright patch, made row block by row block (little RAM)."""
-    rng = np.random.default_rng(0)
-    pixels = np.empty((height, width, 3), dtype=np.uint8)
-    x = np.linspace(0.0, 1.0, width, dtype=np.float32)
-    for top in range(0, height, 500):
-        rows = np.arange(top, min(height, top + 500), dtype=np.float32)[:, None] / height
-        base = 0.04 + 0.3 * x[None, :] * rows
-        block = np.stack([base * 1.1, base, base * 0.8], axis=-1)
-        block += rng.normal(0.0, 0.02, block.shape).astype(np.float32)
-        pixels[top:top + len(rows)] = np.clip(block * 255.0, 0, 255).astype(np.uint8)
-    pixels[: height // 5, : width // 5] = 215  # a lit window: attention varies across the photo
-    Image.fromarray(pixels).save(path, quality=92)
+def write_synthetic(path: Path, width: int, height: int) -> Path:
+    """The benchmark's dark synthetic photo (enlighten_desktop.bench) as a JPEG."""
+    from enlighten_desktop.bench import synthetic_photo
+    from enlighten_desktop.ui.imaging import to_uint8
+
+    Image.fromarray(to_uint8(synthetic_photo(width, height))).save(path, quality=92)
     return path
 
 
@@ -76,7 +68,7 @@ def main() -> int:
         photo = args.photo
         if photo is None:
             width, height = (int(v) for v in args.size.lower().split("x"))
-            photo = synthetic_photo(work / f"synthetic_{width}x{height}.jpg", width, height)
+            photo = write_synthetic(work / f"synthetic_{width}x{height}.jpg", width, height)
         settings = AppSettings(store=QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat))
         settings.queue_state_path = work / "queue.json"
         window = MainWindow(settings=settings, model_path=model_path(args.model, work))
