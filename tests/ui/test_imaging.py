@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
-from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 
 from enlighten_desktop.ui.imaging import display_pyramid, rgba_to_qimage, to_qimage
-from enlighten_desktop.ui.workers import GeneratorWorker, WorkerPool, call_work
 
 
 def pixels_of(image: QImage, channels: int) -> np.ndarray:
@@ -38,37 +34,3 @@ def test_the_pyramid_halves_down_to_the_smallest_side(qapp) -> None:
     levels = display_pyramid(rgb, smallest_side=100)
     assert [(level.width(), level.height()) for level in levels] == [(500, 300), (250, 150), (125, 75)]
     assert all(np.all(pixels_of(level, 3) == 64) for level in levels)
-
-
-def test_a_worker_converting_a_24_mp_image_leaves_the_gui_thread_free(qtbot) -> None:
-    # Display pyramids of full-size results are built in workers. Were the pixels copied under the GIL
-    # (QImage.copy() holds it), the GUI thread could run no slot or paint event for the whole conversion.
-    pixels = np.zeros((4000, 6000, 3), dtype=np.uint8)
-    took: list[float] = []
-
-    def convert() -> QImage:
-        start = time.perf_counter()
-        image = to_qimage(pixels)
-        took.append(time.perf_counter() - start)
-        return image
-
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer(interval=1)
-    timer.timeout.connect(tick)
-    pool = WorkerPool(threads=1)
-    worker = GeneratorWorker(factory=call_work(convert, stage="convert"))
-    timer.start()
-    with qtbot.waitSignal(worker.signals.succeeded, timeout=20_000) as converted:
-        pool.start(worker)
-    timer.stop()
-    assert converted.args[0].width() == 6000 and converted.args[0].height() == 4000
-    # A ratio, not a time: held, the GIL locks the GUI thread out for about the whole conversion (measured
-    # 0.9-1.0 of it); released, for a scheduler slice or two (0.03-0.1).
-    assert max(gaps) < 0.5 * took[0]
