@@ -133,7 +133,7 @@ class BatchRunner(QObject):
         self.queue.update(row, status=RUNNING, progress=0.0, message=None)
 
         def work(token: CancelToken):
-            model = self.models.get(config.full_model(), provider=config.provider, device=config.device)
+            model = self.models.get(config.export_model(), provider=config.provider, device=config.device)
             return (yield from process_file(model, item.source, item.root, options, strength=strength,
                                             tile=config.tile, attention_edit=edit, cancel=token))
 

@@ -129,7 +129,8 @@ class MainWindow(QMainWindow):
     def engine_config(self) -> EngineConfig:
         s = self.settings
         return EngineConfig(model_path=self._model_override or s.model_path, provider=s.provider,
-                            device=s.device, tile=s.tile, preview_side=s.preview_side)
+                            device=s.device, tile=s.tile, preview_side=s.preview_side,
+                            export_int8=s.export_int8)
 
     def _batch_settings(self):
         return self.engine_config(), self.queue_panel.options.options(), self.session.strength

@@ -18,27 +18,44 @@ from enlighten_desktop.engine.providers import SessionSettings
 UI_SESSION = SessionSettings(intra_op_threads=max(1, (os.cpu_count() or 2) - 1))
 
 
+def int8_variant(full: Path) -> Path | None:
+    """The int8 variant beside fp32 model ``full`` (``<stem>-int8.onnx``) when that file exists, else None.
+
+    For the shipped model this is resources/models/enlightengan-int8.onnx.
+    """
+    int8 = full.with_name(f"{full.stem}-int8{full.suffix}")
+    return int8 if int8.is_file() else None
+
+
+def resolve_model(model_path: Path | None) -> Path:
+    """The fp32 model file the app uses: ``model_path``, or the shipped model when it is None."""
+    return model_path if model_path is not None else default_model_path("fp32")
+
+
 @dataclass(frozen=True)
 class EngineConfig:
-    """What the UI asks of the engine. ``model_path`` None means the shipped fp32 model."""
+    """What the UI asks of the engine. ``model_path`` None means the shipped fp32 model; ``export_int8``
+    exports (and runs the viewer's full-resolution pass) with its int8 variant when there is one."""
 
     model_path: Path | None = None
     provider: str = "auto"
     device: int = 0
     tile: int = 512
     preview_side: int = 1280
+    export_int8: bool = False
 
     def full_model(self) -> Path:
-        return self.model_path if self.model_path is not None else default_model_path("fp32")
+        return resolve_model(self.model_path)
 
     def preview_model(self) -> Path:
-        """The int8 variant beside the fp32 file (``<stem>-int8.onnx``) when present, else the fp32 file.
-
-        For the shipped model this is resources/models/enlightengan-int8.onnx.
-        """
+        """The int8 variant of the fp32 file when present, else the fp32 file."""
         full = self.full_model()
-        int8 = full.with_name(f"{full.stem}-int8{full.suffix}")
-        return int8 if int8.is_file() else full
+        return int8_variant(full) or full
+
+    def export_model(self) -> Path:
+        """The model whose output is exported and shown at full resolution: the int8 variant when
+        ``export_int8`` and it exists, else the fp32 file (the default: int8 is faster, fp32 more exact)."""
+        return self.preview_model() if self.export_int8 else self.full_model()
 
     def missing_model_notice(self) -> str | None:
         """A sentence for the banner when the model file is absent, else None."""

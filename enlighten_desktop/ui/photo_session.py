@@ -164,10 +164,10 @@ class PhotoSession(QObject):
         self._start(preview, self._on_preview)
 
     def _preview_is_final(self) -> bool:
-        """A photo no bigger than the proxy, with no separate preview model, needs only one run."""
+        """A photo no bigger than the proxy, previewed with the model it exports with, needs only one run."""
         photo, config = self.photo, self.config
         return photo is not None and photo.proxy.shape == photo.image.rgb.shape and (
-            config.preview_model() == config.full_model())
+            config.preview_model() == config.export_model())
 
     @Slot(object)
     def _on_preview(self, result: EnhanceResult) -> None:
@@ -182,7 +182,8 @@ class PhotoSession(QObject):
         edit = self._edit_in_use if np.any(self._edit_in_use) else None
 
         def full(token: CancelToken):
-            model = self.models.get(config.full_model(), provider=config.provider, device=config.device)
+            # The export's model: what is on screen at full resolution is what gets exported.
+            model = self.models.get(config.export_model(), provider=config.provider, device=config.device)
             rgb = photo.image.rgb
             attention = None if edit is None else edited_attention(rgb, edit)
             return (yield from enhance(model, rgb, attention=attention, tile=config.tile, cancel=token))

@@ -74,6 +74,15 @@ class AppSettings:
         self._set("model/device", int(index))
 
     @property
+    def export_int8(self) -> bool:
+        """Export with the int8 variant of the model (faster, slightly less exact); fp32 by default."""
+        return bool(self._get("model/export_int8", False, bool))
+
+    @export_int8.setter
+    def export_int8(self, value: bool) -> None:
+        self._set("model/export_int8", bool(value))
+
+    @property
     def tile(self) -> int:
         """Tile side in pixels for full-resolution runs (smaller tiles use less GPU memory)."""
         return int(self._get("model/tile", 1024, int))
