@@ -58,6 +58,9 @@ class LossConfig:
     # the input to this mean luma; w_tone > 0 keeps that L1 term in the generator's loss during the GAN
     # phase too, a regulariser against collapse to the identity on short CPU runs. 0 = the paper.
     tone_target_mean: float = 0.45
+    tone_min_gamma: float = 0.25
+    tone_black_percentile: float = 0.0
+    tone_contrast: float = 0.0
     w_tone: float = 0.0
 
     def __post_init__(self) -> None:

@@ -69,16 +69,42 @@ def crop_patches(images: torch.Tensor, corners: torch.Tensor, size: int) -> torc
     return torch.stack(patches)
 
 
+def _luma(x: torch.Tensor) -> torch.Tensor:
+    return 0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]
+
+
+def _gamma_to_mean(x: torch.Tensor, target_mean: float, min_gamma: float) -> torch.Tensor:
+    """Per image, the gamma in [min_gamma, 1] that brings the mean luma of x ([N, 3, H, W] in [0, 1])
+    to about target_mean. Returns [N]."""
+    mean = _luma(x).mean(dim=(1, 2)).clamp(1e-3, 0.999)
+    return (torch.log(torch.tensor(target_mean)) / torch.log(mean)).clamp(min_gamma, 1.0)
+
+
 def tone_curve_target(
-    low: torch.Tensor, *, target_mean: float = 0.45, min_gamma: float = 0.25
+    low: torch.Tensor,
+    *,
+    target_mean: float = 0.45,
+    min_gamma: float = 0.25,
+    black_percentile: float = 0.0,
+    contrast: float = 0.0,
 ) -> torch.Tensor:
-    """A smooth global tone curve of each input: one gamma per image, the same for the three channels (no
-    colour shift), chosen so the image's mean luma reaches about ``target_mean``; gamma is kept in
+    """A smooth global tone curve of each input, the same for the three channels (no colour shift): one
+    gamma per image, chosen so the image's mean luma reaches about ``target_mean`` and kept in
     [``min_gamma``, 1] so the curve never darkens and never blows up the shadows.
+
+    Two optional steps keep the lifted image from looking veiled, both scaled by how much the image is
+    lifted (none for an image that needs no lift): the luma at ``black_percentile`` (in %) is set to black
+    before the gamma, and a smoothstep S-curve mixed in by ``contrast`` in [0, 1] restores mid-tone contrast.
 
     low: [N, 3, H, W] in [-1, 1]. Returns the curved images [N, 3, H, W] in [-1, 1], with no gradient.
     """
     x = ((low.detach().float() + 1.0) * 0.5).clamp(0.0, 1.0)
-    luma = (0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]).mean(dim=(1, 2)).clamp(1e-3, 0.999)
-    gamma = (torch.log(torch.tensor(target_mean)) / torch.log(luma)).clamp(min_gamma, 1.0)
-    return x.pow(gamma.view(-1, 1, 1, 1)) * 2.0 - 1.0
+    lift = ((1.0 - _gamma_to_mean(x, target_mean, min_gamma)) / (1.0 - min_gamma)).view(-1, 1, 1, 1)
+    if black_percentile > 0:
+        black = torch.quantile(_luma(x).flatten(1), black_percentile / 100.0, dim=1).view(-1, 1, 1, 1)
+        black = black * lift
+        x = ((x - black) / (1.0 - black)).clamp(0.0, 1.0)
+    x = x.pow(_gamma_to_mean(x, target_mean, min_gamma).view(-1, 1, 1, 1))
+    if contrast > 0:
+        x = x + contrast * lift * (x * x * (3.0 - 2.0 * x) - x)
+    return x * 2.0 - 1.0

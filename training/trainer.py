@@ -118,7 +118,14 @@ def _set_requires_grad(modules: tuple[nn.Module, ...], flag: bool) -> None:
 
 def _tone_loss(low: torch.Tensor, enhanced: torch.Tensor, cfg: LossConfig) -> torch.Tensor:
     """L1 between G's output and a smooth global tone curve of its own input."""
-    return F.l1_loss(enhanced.float(), tone_curve_target(low, target_mean=cfg.tone_target_mean))
+    target = tone_curve_target(
+        low,
+        target_mean=cfg.tone_target_mean,
+        min_gamma=cfg.tone_min_gamma,
+        black_percentile=cfg.tone_black_percentile,
+        contrast=cfg.tone_contrast,
+    )
+    return F.l1_loss(enhanced.float(), target)
 
 
 def _warmup_step(

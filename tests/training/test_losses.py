@@ -80,3 +80,19 @@ def test_tone_curve_lifts_dark_images_to_the_target_mean_and_leaves_bright_ones(
     colour = torch.tensor([0.02, 0.05, 0.1]).view(1, 3, 1, 1) * 2 - 1
     curved = tone_curve_target(colour).flatten()
     assert curved[0] < curved[1] < curved[2]
+
+
+def test_black_point_and_contrast_act_only_as_far_as_the_image_is_lifted() -> None:
+    gen = torch.Generator().manual_seed(0)
+    dark = torch.rand(1, 3, 32, 32, generator=gen) * 0.15 + 0.02  # needs the strongest lift
+    curved = (tone_curve_target(dark * 2 - 1, black_percentile=1.0, contrast=0.5, min_gamma=0.2) + 1) / 2
+    plain = (tone_curve_target(dark * 2 - 1, min_gamma=0.2) + 1) / 2
+    luma = (0.299 * curved[:, 0] + 0.587 * curved[:, 1] + 0.114 * curved[:, 2]).flatten()
+    plain_luma = (0.299 * plain[:, 0] + 0.587 * plain[:, 1] + 0.114 * plain[:, 2]).flatten()
+    # The darkest 1% go (nearly: this image is lifted by 82% of the most) to black; the plain curve
+    # leaves them a veiled grey.
+    assert luma.min().item() < 0.03 and plain_luma.min().item() > 0.25
+    assert curved.std().item() > plain.std().item()  # more contrast than the gamma alone
+    bright = torch.rand(1, 3, 8, 8, generator=gen) * 0.4 + 0.55  # no lift needed: left as it is
+    assert torch.allclose(tone_curve_target(bright * 2 - 1, black_percentile=1.0, contrast=0.5),
+                          bright * 2 - 1, atol=1e-6)
