@@ -64,6 +64,7 @@ _OPTIONS: dict[str, tuple[str | None, str, Any, str]] = {
     "tone_min_gamma": ("loss", "tone_min_gamma", float, "strongest gamma of the tone curve"),
     "tone_black_percentile": ("loss", "tone_black_percentile", float, "luma percentile set to black"),
     "tone_contrast": ("loss", "tone_contrast", float, "S-curve mixed into the tone curve, 0..1"),
+    "tone_fixed_gamma": ("loss", "tone_fixed_gamma", float, "one gamma for every image (0: per image)"),
     "w_tone": ("loss", "w_tone", float, "tone-curve L1 kept in the GAN phase (0 = paper)"),
     "lr": ("optim", "lr", float, "Adam learning rate"),
     "epochs_constant": ("optim", "epochs_constant", int, "epochs at constant lr"),

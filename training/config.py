@@ -61,6 +61,7 @@ class LossConfig:
     tone_min_gamma: float = 0.25
     tone_black_percentile: float = 0.0
     tone_contrast: float = 0.0
+    tone_fixed_gamma: float = 0.0  # > 0: one pointwise curve for every image (see losses.tone_curve_target)
     w_tone: float = 0.0
 
     def __post_init__(self) -> None:

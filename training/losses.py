@@ -87,6 +87,7 @@ def tone_curve_target(
     min_gamma: float = 0.25,
     black_percentile: float = 0.0,
     contrast: float = 0.0,
+    fixed_gamma: float = 0.0,
 ) -> torch.Tensor:
     """A smooth global tone curve of each input, the same for the three channels (no colour shift): one
     gamma per image, chosen so the image's mean luma reaches about ``target_mean`` and kept in
@@ -96,9 +97,17 @@ def tone_curve_target(
     lifted (none for an image that needs no lift): the luma at ``black_percentile`` (in %) is set to black
     before the gamma, and a smoothstep S-curve mixed in by ``contrast`` in [0, 1] restores mid-tone contrast.
 
+    ``fixed_gamma`` > 0 replaces the per-image gamma by one curve for every image, applied in full: the
+    target is then a function of each pixel alone. A fully convolutional generator sees only a neighbourhood,
+    not the image's mean, so it cannot tell which per-image gamma applies; it guesses region by region, and
+    the borders between its guesses show as contour lines. A pointwise curve it can fit exactly.
+
     low: [N, 3, H, W] in [-1, 1]. Returns the curved images [N, 3, H, W] in [-1, 1], with no gradient.
     """
     x = ((low.detach().float() + 1.0) * 0.5).clamp(0.0, 1.0)
+    if fixed_gamma > 0:
+        x = x.pow(fixed_gamma)
+        return (x + contrast * (x * x * (3.0 - 2.0 * x) - x)) * 2.0 - 1.0
     lift = ((1.0 - _gamma_to_mean(x, target_mean, min_gamma)) / (1.0 - min_gamma)).view(-1, 1, 1, 1)
     if black_percentile > 0:
         black = torch.quantile(_luma(x).flatten(1), black_percentile / 100.0, dim=1).view(-1, 1, 1, 1)

@@ -124,6 +124,7 @@ def _tone_loss(low: torch.Tensor, enhanced: torch.Tensor, cfg: LossConfig) -> to
         min_gamma=cfg.tone_min_gamma,
         black_percentile=cfg.tone_black_percentile,
         contrast=cfg.tone_contrast,
+        fixed_gamma=cfg.tone_fixed_gamma,
     )
     return F.l1_loss(enhanced.float(), target)
 

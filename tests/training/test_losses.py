@@ -96,3 +96,16 @@ def test_black_point_and_contrast_act_only_as_far_as_the_image_is_lifted() -> No
     bright = torch.rand(1, 3, 8, 8, generator=gen) * 0.4 + 0.55  # no lift needed: left as it is
     assert torch.allclose(tone_curve_target(bright * 2 - 1, black_percentile=1.0, contrast=0.5),
                           bright * 2 - 1, atol=1e-6)
+
+
+def test_a_fixed_gamma_is_one_pointwise_curve_for_every_image() -> None:
+    # The same pixel value maps to the same target whatever image it sits in (no image-wide statistic).
+    value = torch.tensor([0.1, 0.3, 0.6]).view(1, 3, 1, 1)
+    dark_image = torch.cat([value, torch.full((1, 3, 1, 1), 0.02)], dim=3) * 2 - 1
+    bright_image = torch.cat([value, torch.full((1, 3, 1, 1), 0.9)], dim=3) * 2 - 1
+    in_dark = tone_curve_target(dark_image, fixed_gamma=0.3, contrast=0.6)[..., 0]
+    in_bright = tone_curve_target(bright_image, fixed_gamma=0.3, contrast=0.6)[..., 0]
+    assert torch.equal(in_dark, in_bright)
+    y = torch.tensor([0.1, 0.3, 0.6]) ** 0.3
+    expected = y + 0.6 * (y * y * (3 - 2 * y) - y)
+    assert torch.allclose((in_dark.flatten() + 1) / 2, expected, atol=1e-6)
