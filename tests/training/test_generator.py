@@ -24,6 +24,9 @@ def test_paper_width_has_the_papers_parameter_count() -> None:
     # 8,636,675 = the official sid_unet_resize with self-attention (4 input channels); counting only.
     assert count_parameters(AttentionUNet()) == 8_636_675
     assert count_parameters(AttentionUNet(norm="layer")) == 8_636_675
+    # Without normalisation the scale and shift of every normalised channel are gone: 2 x 2,912 (10 encoder
+    # convs 2 x (32 + 64 + 128 + 256 + 512), decoder 480 + 448: the last conv has no norm).
+    assert count_parameters(AttentionUNet(norm="none")) == 8_636_675 - 2 * 2_912
 
 
 def test_output_shape_and_zero_attention_returns_input_exactly() -> None:
@@ -90,9 +93,9 @@ def test_attention_shape_mismatch_is_a_clear_error() -> None:
         AttentionUNet(width=4)(image, attention[..., :16, :])
 
 
-def test_layer_norm_variant_behaves_the_same_in_train_and_eval() -> None:
+def test_layer_norm_and_norm_free_variants_behave_the_same_in_train_and_eval() -> None:
     image, attention = _inputs()
-    for norm, same in (("layer", True), ("batch", False)):
+    for norm, same in (("layer", True), ("none", True), ("batch", False)):
         gen = AttentionUNet(width=4, norm=norm)
         with torch.no_grad():
             train_out = gen.train()(image, attention)

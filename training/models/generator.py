@@ -15,8 +15,8 @@ from torch import nn
 SIZE_MULTIPLE = 16
 """H and W of the generator's input must be multiples of this (four 2x2 max-pools)."""
 
-NormKind = Literal["batch", "layer"]
-NORM_KINDS: tuple[str, ...] = ("batch", "layer")
+NormKind = Literal["batch", "layer", "none"]
+NORM_KINDS: tuple[str, ...] = ("batch", "layer", "none")
 
 _LUMA601 = (0.299, 0.587, 0.114)
 
@@ -80,6 +80,8 @@ def _norm(kind: str, channels: int) -> nn.Module:
         return nn.BatchNorm2d(channels)
     if kind == "layer":
         return LayerNorm2d(channels)
+    if kind == "none":
+        return nn.Identity()
     raise ValueError(f"unknown norm {kind!r}; choose one of {NORM_KINDS}")
 
 
