@@ -53,7 +53,7 @@ _OPTIONS: dict[str, tuple[str | None, str, Any, str]] = {
     "low_weights": ("data", "low_weights", _low_weights, "sampling weights 'GLOB=W,...', e.g. nightlfx_*=4"),
     "workers": ("data", "workers", int, "data loader worker processes"),
     "width": ("model", "width", int, "generator base width (32 = paper)"),
-    "norm": ("model", "norm", str, "generator norm: batch (paper) or layer"),
+    "norm": ("model", "norm", str, "generator norm: batch (paper), layer or none"),
     "backbone": ("loss", "backbone", str, "SFP backbone: efficientnet_lite0 (offline) or vgg16 (paper)"),
     "vgg16_weights": ("loss", "vgg16_weights", str, "torchvision vgg16 state-dict file"),
     "w_gan_global": ("loss", "w_gan_global", float, "weight of the global adversarial loss"),
