@@ -18,8 +18,8 @@
     * start it from the script manager, or add `require "contrib/enlighten"` to luarc
     * if enlighten-desktop is not on your PATH, set its location in preferences > lua options
 
-  Exit status of `enlighten-desktop edit` (see the project's docs/EDITORS.md): 0 saved, 1 failed,
-  3 closed without saving.
+  Exit status of `enlighten-desktop edit` (the project's README, "Use from your photo editor"): 0 saved,
+  1 failed, 3 closed without saving.
 ]]
 
 local dt = require "darktable"

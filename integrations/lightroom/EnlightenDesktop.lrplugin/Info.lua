@@ -2,8 +2,8 @@
 brightens each exported photo in place with `enlighten-desktop edit FILE --apply --strength S`.
 
 Add it in File > Plug-in Manager > Add (this folder), then in the Export dialog select
-"Enlighten Desktop" under Post-Process Actions and press Insert. See docs/EDITORS.md for the "Edit In"
-set-up, which needs no plug-in.
+"Enlighten Desktop" under Post-Process Actions and press Insert. The README's "Use from your photo editor"
+has the "Edit In" set-up, which needs no plug-in.
 ]]
 
 return {
