@@ -54,9 +54,10 @@ class LossConfig:
     w_gan_local: float = 1.0
     w_sfp_global: float = 1.0
     w_sfp_local: float = 1.0
-    # Not in the paper. The supervised warm-start's target (optim.warmup_steps) is a global tone curve of
-    # the input to this mean luma; w_tone > 0 keeps that L1 term in the generator's loss during the GAN
-    # phase too, a regulariser against collapse to the identity on short CPU runs. 0 = the paper.
+    # Not in the paper. The supervised warm-start (optim.warmup_steps) fits G to a tone curve of its input
+    # (losses.tone_curve_target: per-image gamma to tone_target_mean, or one tone_fixed_gamma for every
+    # image; optional black point and S-curve); w_tone > 0 keeps that L1 term in the GAN phase too, against
+    # collapse to the identity on short CPU runs. w_tone 0 and no warm-start = the paper.
     tone_target_mean: float = 0.45
     tone_min_gamma: float = 0.25
     tone_black_percentile: float = 0.0

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from training.features import FeatureExtractor
+from training.models.generator import luma601
 
 
 def relativistic_lsgan_d(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -69,14 +70,15 @@ def crop_patches(images: torch.Tensor, corners: torch.Tensor, size: int) -> torc
     return torch.stack(patches)
 
 
-def _luma(x: torch.Tensor) -> torch.Tensor:
-    return 0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]
+def _s_curve(x: torch.Tensor, amount: float | torch.Tensor) -> torch.Tensor:
+    """x in [0, 1] with the smoothstep S-curve x^2 (3 - 2x) mixed in by ``amount`` (0: unchanged)."""
+    return x + amount * (x * x * (3.0 - 2.0 * x) - x)
 
 
 def _gamma_to_mean(x: torch.Tensor, target_mean: float, min_gamma: float) -> torch.Tensor:
     """Per image, the gamma in [min_gamma, 1] that brings the mean luma of x ([N, 3, H, W] in [0, 1])
     to about target_mean. Returns [N]."""
-    mean = _luma(x).mean(dim=(1, 2)).clamp(1e-3, 0.999)
+    mean = luma601(x).mean(dim=(1, 2, 3)).clamp(1e-3, 0.999)
     return (torch.log(torch.tensor(target_mean)) / torch.log(mean)).clamp(min_gamma, 1.0)
 
 
@@ -106,14 +108,11 @@ def tone_curve_target(
     """
     x = ((low.detach().float() + 1.0) * 0.5).clamp(0.0, 1.0)
     if fixed_gamma > 0:
-        x = x.pow(fixed_gamma)
-        return (x + contrast * (x * x * (3.0 - 2.0 * x) - x)) * 2.0 - 1.0
+        return _s_curve(x.pow(fixed_gamma), contrast) * 2.0 - 1.0
     lift = ((1.0 - _gamma_to_mean(x, target_mean, min_gamma)) / (1.0 - min_gamma)).view(-1, 1, 1, 1)
     if black_percentile > 0:
-        black = torch.quantile(_luma(x).flatten(1), black_percentile / 100.0, dim=1).view(-1, 1, 1, 1)
+        black = torch.quantile(luma601(x).flatten(1), black_percentile / 100.0, dim=1).view(-1, 1, 1, 1)
         black = black * lift
         x = ((x - black) / (1.0 - black)).clamp(0.0, 1.0)
     x = x.pow(_gamma_to_mean(x, target_mean, min_gamma).view(-1, 1, 1, 1))
-    if contrast > 0:
-        x = x + contrast * lift * (x * x * (3.0 - 2.0 * x) - x)
-    return x * 2.0 - 1.0
+    return _s_curve(x, contrast * lift) * 2.0 - 1.0

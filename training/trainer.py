@@ -178,8 +178,9 @@ def _gan_step(
         + cfg.w_sfp_global * sfp_global
         + cfg.w_sfp_local * sfp_local
     )
-    tone = _tone_loss(low, enhanced, cfg) if cfg.w_tone > 0 else None
-    if tone is not None:
+    tone = None
+    if cfg.w_tone > 0:
+        tone = _tone_loss(low, enhanced, cfg)
         loss_g = loss_g + cfg.w_tone * tone
     opts.g.zero_grad(set_to_none=True)
     opts.scaler.scale(loss_g).backward()

@@ -18,12 +18,15 @@ from enlighten_desktop.engine.providers import SessionSettings
 UI_SESSION = SessionSettings(intra_op_threads=max(1, (os.cpu_count() or 2) - 1))
 
 
-def int8_variant(full: Path) -> Path | None:
-    """The int8 variant beside fp32 model ``full`` (``<stem>-int8.onnx``) when that file exists, else None.
+def int8_path(full: Path) -> Path:
+    """Where the int8 variant of fp32 model ``full`` lives: ``<stem>-int8.onnx`` beside it (for the shipped
+    model, resources/models/enlightengan-int8.onnx), whether or not it exists."""
+    return full.with_name(f"{full.stem}-int8{full.suffix}")
 
-    For the shipped model this is resources/models/enlightengan-int8.onnx.
-    """
-    int8 = full.with_name(f"{full.stem}-int8{full.suffix}")
+
+def int8_variant(full: Path) -> Path | None:
+    """The int8 variant of fp32 model ``full`` when that file exists, else None."""
+    int8 = int8_path(full)
     return int8 if int8.is_file() else None
 
 

@@ -21,15 +21,20 @@ NORM_KINDS: tuple[str, ...] = ("batch", "layer", "none")
 _LUMA601 = (0.299, 0.587, 0.114)
 
 
+def luma601(image01: torch.Tensor) -> torch.Tensor:
+    """Y = 0.299 R + 0.587 G + 0.114 B of [N, 3, H, W] RGB in [0, 1]; returns [N, 1, H, W] in [0, 1]."""
+    if image01.dim() != 4 or image01.shape[1] != 3:
+        raise ValueError(f"expected [N, 3, H, W] RGB, got {tuple(image01.shape)}")
+    r, g, b = image01[:, 0:1], image01[:, 1:2], image01[:, 2:3]
+    return _LUMA601[0] * r + _LUMA601[1] * g + _LUMA601[2] * b
+
+
 def default_attention(image01: torch.Tensor) -> torch.Tensor:
-    """The paper's attention map A = 1 - Y, Y = 0.299 R + 0.587 G + 0.114 B.
+    """The paper's attention map A = 1 - Y (:func:`luma601`).
 
     image01: [N, 3, H, W] RGB in [0, 1]. Returns [N, 1, H, W] in [0, 1]: dark pixels get much attention.
     """
-    if image01.dim() != 4 or image01.shape[1] != 3:
-        raise ValueError(f"default_attention expects [N, 3, H, W], got {tuple(image01.shape)}")
-    r, g, b = image01[:, 0:1], image01[:, 1:2], image01[:, 2:3]
-    return 1.0 - (_LUMA601[0] * r + _LUMA601[1] * g + _LUMA601[2] * b)
+    return 1.0 - luma601(image01)
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int = SIZE_MULTIPLE) -> tuple[torch.Tensor, tuple[int, int]]:

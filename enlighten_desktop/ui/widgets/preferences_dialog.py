@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from enlighten_desktop.engine.providers import ALIAS_TO_PROVIDER, available_providers
-from enlighten_desktop.ui.models import int8_variant, resolve_model
+from enlighten_desktop.ui.models import int8_path, int8_variant, resolve_model
 from enlighten_desktop.ui.settings import AppSettings
 from enlighten_desktop.ui.widgets.path_row import path_row
 
@@ -105,7 +105,7 @@ class PreferencesDialog(QDialog):
         self.export_int8.setToolTip(
             "Previews use the int8 model; this makes exports (and the full-resolution view) use it too."
             if available else
-            f"No int8 variant ({full.stem}-int8{full.suffix}) beside {full}: "
+            f"No int8 variant ({int8_path(full).name}) beside {full}: "
             "previews and exports use this model.")
 
     def apply(self) -> None:
