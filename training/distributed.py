@@ -33,6 +33,8 @@ def init_distributed() -> DistContext:
     device = torch.device("cuda", local_rank) if cuda else torch.device("cpu")
     if cuda:
         torch.cuda.set_device(device)
+        # Every step has the same shapes (fixed crop, fixed patches): let cuDNN time its algorithms once.
+        torch.backends.cudnn.benchmark = True
     if world_size == 1:
         return DistContext(rank=0, world_size=1, device=device)
     dist.init_process_group(backend="nccl" if cuda else "gloo")
