@@ -66,6 +66,7 @@ _OPTIONS: dict[str, tuple[str | None, str, Any, str]] = {
     "tone_contrast": ("loss", "tone_contrast", float, "S-curve mixed into the tone curve, 0..1"),
     "tone_fixed_gamma": ("loss", "tone_fixed_gamma", float, "one gamma for every image (0: per image)"),
     "w_tone": ("loss", "w_tone", float, "tone-curve L1 kept in the GAN phase (0 = paper)"),
+    "w_tone_edges": ("loss", "w_tone_edges", float, "L1 on pixel differences added to the tone-curve L1"),
     "lr": ("optim", "lr", float, "Adam learning rate"),
     "epochs_constant": ("optim", "epochs_constant", int, "epochs at constant lr"),
     "epochs_decay": ("optim", "epochs_decay", int, "epochs of linear decay to 0"),
@@ -79,6 +80,7 @@ _OPTIONS: dict[str, tuple[str | None, str, Any, str]] = {
     "sample_every": (None, "sample_every", int, "steps between sample sheets"),
     "checkpoint_every": (None, "checkpoint_every", int, "steps between checkpoints"),
     "threads": (None, "threads", int, "torch CPU threads"),
+    "init_generator": (None, "init_generator", str, "start G from this checkpoint's generator (fine-tuning)"),
 }
 # Options that change neither results nor schedule may be given again when resuming.
 _RESUME_OVERRIDES = {"threads", "workers", "max_steps"}

@@ -64,6 +64,9 @@ class LossConfig:
     tone_contrast: float = 0.0
     tone_fixed_gamma: float = 0.0  # > 0: one pointwise curve for every image (see losses.tone_curve_target)
     w_tone: float = 0.0
+    # Weight of an L1 on the horizontal and vertical pixel differences, added to every tone-curve L1: plain L1
+    # lets the generator blur fine detail at little cost, and NIQE (like the eye) punishes the blur.
+    w_tone_edges: float = 0.0
 
     def __post_init__(self) -> None:
         if self.backbone not in BACKBONES:
@@ -100,6 +103,9 @@ class TrainConfig:
     sample_every: int = 200
     checkpoint_every: int = 500
     threads: int | None = None  # torch CPU threads; None: torch's default
+    # Fine-tuning: G (and its moving average) start from this checkpoint's generator, the moving average when
+    # it kept one; discriminators and optimizers start fresh. The architecture must match `model`.
+    init_generator: str | None = None
 
     def __post_init__(self) -> None:
         sides = [self.data.crop] + [side for _, side in self.data.crop_schedule]

@@ -82,6 +82,14 @@ def _gamma_to_mean(x: torch.Tensor, target_mean: float, min_gamma: float) -> tor
     return (torch.log(torch.tensor(target_mean)) / torch.log(mean)).clamp(min_gamma, 1.0)
 
 
+def edge_l1(image: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean L1 between the horizontal and the vertical neighbour differences of ``image`` and ``target``
+    ([N, C, H, W]): zero for any constant offset, large when fine detail is blurred away or invented."""
+    dx = (image[..., :, 1:] - image[..., :, :-1]) - (target[..., :, 1:] - target[..., :, :-1])
+    dy = (image[..., 1:, :] - image[..., :-1, :]) - (target[..., 1:, :] - target[..., :-1, :])
+    return 0.5 * (dx.abs().mean() + dy.abs().mean())
+
+
 def tone_curve_target(
     low: torch.Tensor,
     *,

@@ -22,13 +22,21 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
 
-from training.checkpoint import checkpoint_config, last_path, load_checkpoint, save_checkpoint, step_path
+from training.checkpoint import (
+    checkpoint_config,
+    last_path,
+    load_checkpoint,
+    load_generator,
+    save_checkpoint,
+    step_path,
+)
 from training.config import LossConfig, OptimConfig, TrainConfig, save_config, to_dict
 from training.data import StepSampler, UnpairedCrops
 from training.distributed import DistContext, barrier, init_distributed, shutdown_distributed, unwrap, wrap
 from training.features import FeatureExtractor, build_backbone
 from training.losses import (
     crop_patches,
+    edge_l1,
     lsgan_d,
     lsgan_g,
     relativistic_lsgan_d,
@@ -83,7 +91,10 @@ class Optimizers:
 def build(config: TrainConfig, device: torch.device) -> tuple[Nets, Optimizers]:
     """Freshly initialised networks (seeded by ``config.seed``), frozen backbone, Adam optimizers, scaler."""
     torch.manual_seed(config.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
-    g = AttentionUNet(width=config.model.width, norm=config.model.norm).to(device)
+    g = AttentionUNet(width=config.model.width, norm=config.model.norm)
+    if config.init_generator is not None:
+        g.load_state_dict(_initial_generator(config).state_dict())
+    g = g.to(device)
     d_global = global_discriminator(base=config.model.d_base).to(device)
     d_local = local_discriminator(base=config.model.d_base).to(device)
     backbone = build_backbone(config.loss.backbone, vgg16_weights=config.loss.vgg16_weights).to(device)
@@ -100,6 +111,25 @@ def build(config: TrainConfig, device: torch.device) -> tuple[Nets, Optimizers]:
     return Nets(g, d_global, d_local, ema, backbone), Optimizers(
         adam(g), adam(d_global), adam(d_local), scaler
     )
+
+
+def _initial_generator(config: TrainConfig) -> AttentionUNet:
+    """The generator of ``config.init_generator``; a clear error when its architecture differs from
+    ``config.model``."""
+    generator, info = load_generator(config.init_generator)
+    ours = {"width": config.model.width, "norm": config.model.norm}
+    theirs = {k: info["model"][k] for k in ours}
+    if theirs != ours:
+        raise ValueError(
+            f"--init-generator {config.init_generator} holds a generator with {theirs}, not {ours}"
+        )
+    log.info(
+        "generator starts from %s (step %s, %s weights)",
+        config.init_generator,
+        info["step"],
+        "moving-average" if info["ema"] else "raw",
+    )
+    return generator
 
 
 def _memory_format(device: torch.device) -> torch.memory_format:
@@ -124,7 +154,8 @@ def _set_requires_grad(modules: tuple[nn.Module, ...], flag: bool) -> None:
 
 
 def _tone_loss(low: torch.Tensor, enhanced: torch.Tensor, cfg: LossConfig) -> torch.Tensor:
-    """L1 between G's output and a smooth global tone curve of its own input."""
+    """L1 between G's output and a smooth global tone curve of its own input, plus ``w_tone_edges`` times the
+    L1 between their horizontal and vertical pixel differences."""
     target = tone_curve_target(
         low,
         target_mean=cfg.tone_target_mean,
@@ -133,7 +164,11 @@ def _tone_loss(low: torch.Tensor, enhanced: torch.Tensor, cfg: LossConfig) -> to
         contrast=cfg.tone_contrast,
         fixed_gamma=cfg.tone_fixed_gamma,
     )
-    return F.l1_loss(enhanced.float(), target)
+    enhanced = enhanced.float()
+    loss = F.l1_loss(enhanced, target)
+    if cfg.w_tone_edges > 0:
+        loss = loss + cfg.w_tone_edges * edge_l1(enhanced, target)
+    return loss
 
 
 def _warmup_step(

@@ -9,6 +9,7 @@ from torch import nn
 from training.features import FeatureExtractor
 from training.losses import (
     crop_patches,
+    edge_l1,
     lsgan_d,
     lsgan_g,
     relativistic_lsgan_d,
@@ -109,3 +110,15 @@ def test_a_fixed_gamma_is_one_pointwise_curve_for_every_image() -> None:
     y = torch.tensor([0.1, 0.3, 0.6]) ** 0.3
     expected = y + 0.6 * (y * y * (3 - 2 * y) - y)
     assert torch.allclose((in_dark.flatten() + 1) / 2, expected, atol=1e-6)
+
+
+def test_edge_l1_ignores_offsets_and_counts_blurred_detail() -> None:
+    torch.manual_seed(0)
+    target = torch.rand(2, 3, 16, 16) * 2 - 1
+    assert edge_l1(target + 0.3, target).item() == pytest.approx(0.0, abs=1e-6)
+    blurred = nn.functional.avg_pool2d(target, 3, stride=1, padding=1, count_include_pad=False)
+    # Blurring changes the values a little but the neighbour differences a lot: the edge term sees it.
+    assert edge_l1(blurred, target) > 0.5 * (target[..., :, 1:] - target[..., :, :-1]).abs().mean()
+    # By hand: a step of height 1 between the two columns of a 2x2 image, missing in the output.
+    step = torch.tensor([[[[0.0, 1.0], [0.0, 1.0]]]])
+    assert edge_l1(torch.zeros_like(step), step).item() == pytest.approx(0.5)

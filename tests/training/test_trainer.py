@@ -131,3 +131,21 @@ def test_tone_regulariser_pulls_the_gan_phase_toward_the_tone_curve(tiny_config:
     assert all(b < a for a, b in zip(tone, tone[1:], strict=False)) and tone[-1] < tone[0] * 0.95, tone
     paper = _gan_step(nets, opts, low, normal, tiny_config, nullcontext(), patches)
     assert "tone_l1" not in paper  # w_tone = 0 (the paper): the term is not computed at all
+
+
+def test_init_generator_starts_g_from_a_checkpoint_and_refuses_another_architecture(
+    tiny_config: TrainConfig, tmp_path: Path
+) -> None:
+    train(replace(tiny_config, optim=OptimConfig(max_steps=1)), tmp_path / "first")
+    checkpoint = tmp_path / "first" / "checkpoints" / "step_000001.pt"
+    trained, _ = load_generator(checkpoint)
+    nets, _ = build(replace(tiny_config, init_generator=str(checkpoint), seed=7), torch.device("cpu"))
+    fresh, _ = build(replace(tiny_config, seed=7), torch.device("cpu"))
+    for name, value in trained.state_dict().items():
+        assert torch.equal(nets.g.state_dict()[name], value), name
+        assert torch.equal(nets.ema.state_dict()[name], value), name
+    name = "to_residual.weight"
+    assert not torch.equal(fresh.g.state_dict()[name], trained.state_dict()[name])  # not the seed's weights
+    wider = replace(tiny_config, init_generator=str(checkpoint), model=replace(tiny_config.model, width=8))
+    with pytest.raises(ValueError, match="init-generator"):
+        build(wider, torch.device("cpu"))
