@@ -63,6 +63,7 @@ class LossConfig:
     tone_black_percentile: float = 0.0
     tone_contrast: float = 0.0
     tone_fixed_gamma: float = 0.0  # > 0: one pointwise curve for every image (see losses.tone_curve_target)
+    tone_keep_colour: float = 0.0  # 0..1, with tone_fixed_gamma: mix of the hue-keeping luma curve
     w_tone: float = 0.0
     # Weight of an L1 on the horizontal and vertical pixel differences, added to every tone-curve L1: plain L1
     # lets the generator blur fine detail at little cost, and NIQE (like the eye) punishes the blur.
@@ -71,6 +72,10 @@ class LossConfig:
     def __post_init__(self) -> None:
         if self.backbone not in BACKBONES:
             raise ValueError(f"unknown backbone {self.backbone!r}; choose one of {BACKBONES}")
+        if not 0.0 <= self.tone_keep_colour <= 1.0:
+            raise ValueError(f"tone_keep_colour must be in [0, 1], got {self.tone_keep_colour}")
+        if self.tone_keep_colour > 0 and self.tone_fixed_gamma <= 0:
+            raise ValueError("tone_keep_colour needs a fixed curve (tone_fixed_gamma > 0)")
 
 
 @dataclass(frozen=True)

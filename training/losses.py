@@ -82,6 +82,10 @@ def _gamma_to_mean(x: torch.Tensor, target_mean: float, min_gamma: float) -> tor
     return (torch.log(torch.tensor(target_mean)) / torch.log(mean)).clamp(min_gamma, 1.0)
 
 
+KEEP_COLOUR_LUMA_FLOOR = 0.02
+"""Luma below which the colour-keeping tone curve holds its gain (see :func:`tone_curve_target`)."""
+
+
 def edge_l1(image: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean L1 between the horizontal and the vertical neighbour differences of ``image`` and ``target``
     ([N, C, H, W]): zero for any constant offset, large when fine detail is blurred away or invented."""
@@ -98,6 +102,7 @@ def tone_curve_target(
     black_percentile: float = 0.0,
     contrast: float = 0.0,
     fixed_gamma: float = 0.0,
+    keep_colour: float = 0.0,
 ) -> torch.Tensor:
     """A smooth global tone curve of each input, the same for the three channels (no colour shift): one
     gamma per image, chosen so the image's mean luma reaches about ``target_mean`` and kept in
@@ -112,11 +117,22 @@ def tone_curve_target(
     not the image's mean, so it cannot tell which per-image gamma applies; it guesses region by region, and
     the borders between its guesses show as contour lines. A pointwise curve it can fit exactly.
 
+    A curve applied to each channel pulls the channels together and washes colour out (a blue night sky
+    turns grey). ``keep_colour`` in [0, 1] (fixed curves only) mixes in the colour-keeping form: the curve
+    applied to luma and RGB scaled by curve(Y) / Y, which keeps hue and saturation. Below luma
+    :data:`KEEP_COLOUR_LUMA_FLOOR` that gain is held constant, so near-black is lifted linearly: its noise is
+    not multiplied by the curve's steep foot and blacks stay dark.
+
     low: [N, 3, H, W] in [-1, 1]. Returns the curved images [N, 3, H, W] in [-1, 1], with no gradient.
     """
     x = ((low.detach().float() + 1.0) * 0.5).clamp(0.0, 1.0)
     if fixed_gamma > 0:
-        return _s_curve(x.pow(fixed_gamma), contrast) * 2.0 - 1.0
+        curved = _s_curve(x.pow(fixed_gamma), contrast)
+        if keep_colour > 0:
+            luma = luma601(x).clamp_min(KEEP_COLOUR_LUMA_FLOOR)
+            gain = _s_curve(luma.pow(fixed_gamma), contrast) / luma
+            curved = torch.lerp(curved, (x * gain).clamp(0.0, 1.0), keep_colour)
+        return curved * 2.0 - 1.0
     lift = ((1.0 - _gamma_to_mean(x, target_mean, min_gamma)) / (1.0 - min_gamma)).view(-1, 1, 1, 1)
     if black_percentile > 0:
         black = torch.quantile(luma601(x).flatten(1), black_percentile / 100.0, dim=1).view(-1, 1, 1, 1)

@@ -163,6 +163,7 @@ def _tone_loss(low: torch.Tensor, enhanced: torch.Tensor, cfg: LossConfig) -> to
         black_percentile=cfg.tone_black_percentile,
         contrast=cfg.tone_contrast,
         fixed_gamma=cfg.tone_fixed_gamma,
+        keep_colour=cfg.tone_keep_colour,
     )
     enhanced = enhanced.float()
     loss = F.l1_loss(enhanced, target)

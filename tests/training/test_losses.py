@@ -122,3 +122,27 @@ def test_edge_l1_ignores_offsets_and_counts_blurred_detail() -> None:
     # By hand: a step of height 1 between the two columns of a 2x2 image, missing in the output.
     step = torch.tensor([[[[0.0, 1.0], [0.0, 1.0]]]])
     assert edge_l1(torch.zeros_like(step), step).item() == pytest.approx(0.5)
+
+
+def test_keep_colour_keeps_the_channel_ratios_and_lifts_near_black_linearly() -> None:
+    rgb = torch.tensor([0.02, 0.05, 0.12])  # a dark blue sky: luma about 0.049
+    image = rgb.view(1, 3, 1, 1) * 2 - 1
+    per_channel = (tone_curve_target(image, fixed_gamma=0.3, contrast=0.6).flatten() + 1) / 2
+    keeping = (tone_curve_target(image, fixed_gamma=0.3, contrast=0.6, keep_colour=1.0).flatten() + 1) / 2
+    assert torch.allclose(keeping / keeping[2], rgb / rgb[2], atol=1e-5)  # same hue and saturation
+    assert (per_channel[2] / per_channel[0]) < 0.5 * (rgb[2] / rgb[0])  # the per-channel curve washes it out
+    # Its luma follows the curve of the input's luma.
+    luma = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+    y = luma**0.3
+    assert (0.299 * keeping[0] + 0.587 * keeping[1] + 0.114 * keeping[2]).item() == pytest.approx(
+        (y + 0.6 * (y * y * (3 - 2 * y) - y)).item(), abs=1e-5
+    )
+    # Below the floor the gain is constant: twice the input, twice the output (no steep foot).
+    black = torch.tensor([0.004, 0.004, 0.004]).view(1, 3, 1, 1)
+    once, twice = (
+        (tone_curve_target(b * 2 - 1, fixed_gamma=0.3, contrast=0.6, keep_colour=1.0).flatten() + 1) / 2
+        for b in (black, 2 * black)
+    )
+    assert torch.allclose(twice, 2 * once, atol=1e-5)
+    half = (tone_curve_target(image, fixed_gamma=0.3, contrast=0.6, keep_colour=0.5).flatten() + 1) / 2
+    assert torch.allclose(half, (keeping + per_channel) / 2, atol=1e-5)
