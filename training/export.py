@@ -172,6 +172,13 @@ def main(argv: list[str]) -> int:
     generator, info = load_generator(args.checkpoint, ema=args.ema)
     kind = "moving-average" if info["ema"] else "raw"
     log.info("checkpoint %s: step %s, %s weights", args.checkpoint, info["step"], kind)
+    if info["ema"] and info["model"]["norm"] == "batch":
+        # The trainer gives the moving average G's own BatchNorm statistics, which belong to the raw weights.
+        log.warning(
+            "BatchNorm generator exported from the moving average: its BatchNorm statistics are those of "
+            "the raw weights; compare with --no-ema (the raw weights scored better on the GPU run, "
+            "docs/TRAINING.md)"
+        )
     fields = dict(
         info=info,
         width=int(info["model"]["width"]),

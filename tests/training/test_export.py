@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -158,3 +159,27 @@ def test_parity_check_fails_loudly_when_the_graph_differs(exported: dict[str, Pa
         generator.to_residual.bias.add_(0.05)
     with pytest.raises(export.ParityError, match="differs from the PyTorch generator"):
         export.check_parity(generator, exported["fp32"])
+
+
+def test_exporting_a_batchnorm_moving_average_warns_and_no_ema_does_not(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    generator = _generator()
+    checkpoint = tmp_path / "step_000010.pt"
+    save_checkpoint(
+        {
+            "step": 10,
+            "config": to_dict(TrainConfig(model=ModelConfig(width=WIDTH, norm="batch"))),
+            "generator": generator.state_dict(),
+            "generator_ema": generator.state_dict(),
+            "info": {"backbone": BACKBONE, "params": count_parameters(generator), "trained_on": "synthetic"},
+        },
+        checkpoint,
+    )
+    with caplog.at_level(logging.WARNING, logger="training"):
+        assert export.main([str(checkpoint), "-o", str(tmp_path / "ema.onnx")]) == 0
+    assert any("--no-ema" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="training"):
+        assert export.main([str(checkpoint), "-o", str(tmp_path / "raw.onnx"), "--no-ema"]) == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
