@@ -88,11 +88,16 @@ class Optimizers:
         return self.g, self.d_global, self.d_local
 
 
-def build(config: TrainConfig, device: torch.device) -> tuple[Nets, Optimizers]:
-    """Freshly initialised networks (seeded by ``config.seed``), frozen backbone, Adam optimizers, scaler."""
+def build(
+    config: TrainConfig, device: torch.device, *, initial_generator: bool = True
+) -> tuple[Nets, Optimizers]:
+    """Freshly initialised networks (seeded by ``config.seed``), frozen backbone, Adam optimizers, scaler.
+
+    G starts from ``config.init_generator`` when set, unless ``initial_generator`` is False (a resumed run
+    restores its own weights and must not need that file any more)."""
     torch.manual_seed(config.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
     g = AttentionUNet(width=config.model.width, norm=config.model.norm)
-    if config.init_generator is not None:
+    if config.init_generator is not None and initial_generator:
         g.load_state_dict(_initial_generator(config).state_dict())
     g = g.to(device)
     d_global = global_discriminator(base=config.model.d_base).to(device)
@@ -335,7 +340,7 @@ def _train(config: TrainConfig, run_dir: Path, ctx: DistContext, *, resume: bool
         raise FileExistsError(
             f"{run_dir} already holds a run; pass --resume to continue it or pick a new folder"
         )
-    nets, opts = build(config, ctx.device)
+    nets, opts = build(config, ctx.device, initial_generator=not resume)
     step = _restore(load_checkpoint(last_path(run_dir), map_location=ctx.device), nets, opts) if resume else 0
     nets.g, nets.d_global, nets.d_local = (wrap(m, ctx) for m in (nets.g, nets.d_global, nets.d_local))
 

@@ -149,3 +149,19 @@ def test_init_generator_starts_g_from_a_checkpoint_and_refuses_another_architect
     wider = replace(tiny_config, init_generator=str(checkpoint), model=replace(tiny_config.model, width=8))
     with pytest.raises(ValueError, match="init-generator"):
         build(wider, torch.device("cpu"))
+
+
+def test_a_fine_tuning_run_resumes_without_its_initial_checkpoint(
+    tiny_config: TrainConfig, tmp_path: Path
+) -> None:
+    train(replace(tiny_config, optim=OptimConfig(max_steps=1)), tmp_path / "first")
+    initial = tmp_path / "initial.pt"
+    (tmp_path / "first" / "checkpoints" / "step_000001.pt").rename(initial)
+    config = replace(tiny_config, init_generator=str(initial), optim=OptimConfig(max_steps=3))
+    train(config, tmp_path / "uninterrupted")
+    train(config, tmp_path / "resumed", stop_at=2)
+    initial.unlink()  # moved or deleted after the run started: resuming must not need it
+    train(config, tmp_path / "resumed", resume=True)
+    a = load_checkpoint(tmp_path / "uninterrupted" / "checkpoints" / "step_000003.pt")
+    b = load_checkpoint(tmp_path / "resumed" / "checkpoints" / "step_000003.pt")
+    assert _states_equal(a["generator"], b["generator"])
