@@ -79,7 +79,6 @@ def main() -> int:
         gaps: list[tuple[float, float, str]] = []  # (gap ms, seconds since start, stage)
         stage = ["queued"]
         window.session.stage_changed.connect(lambda s: stage.__setitem__(0, s))
-        start = last = time.perf_counter()
 
         def tick() -> None:
             nonlocal last

@@ -82,16 +82,16 @@ def _gamma_to_mean(x: torch.Tensor, target_mean: float, min_gamma: float) -> tor
     return (torch.log(torch.tensor(target_mean)) / torch.log(mean)).clamp(min_gamma, 1.0)
 
 
-KEEP_COLOUR_LUMA_FLOOR = 0.02
-"""Luma below which the colour-keeping tone curve holds its gain (see :func:`tone_curve_target`)."""
-
-
 def edge_l1(image: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean L1 between the horizontal and the vertical neighbour differences of ``image`` and ``target``
     ([N, C, H, W]): zero for any constant offset, large when fine detail is blurred away or invented."""
     dx = (image[..., :, 1:] - image[..., :, :-1]) - (target[..., :, 1:] - target[..., :, :-1])
     dy = (image[..., 1:, :] - image[..., :-1, :]) - (target[..., 1:, :] - target[..., :-1, :])
     return 0.5 * (dx.abs().mean() + dy.abs().mean())
+
+
+KEEP_COLOUR_LUMA_FLOOR = 0.02
+"""Luma below which the colour-keeping tone curve holds its gain (see :func:`tone_curve_target`)."""
 
 
 def tone_curve_target(
@@ -104,9 +104,9 @@ def tone_curve_target(
     fixed_gamma: float = 0.0,
     keep_colour: float = 0.0,
 ) -> torch.Tensor:
-    """A smooth global tone curve of each input, the same for the three channels (no colour shift): one
-    gamma per image, chosen so the image's mean luma reaches about ``target_mean`` and kept in
-    [``min_gamma``, 1] so the curve never darkens and never blows up the shadows.
+    """A smooth global tone curve of each input, applied to each channel: one gamma per image, chosen so the
+    image's mean luma reaches about ``target_mean`` and kept in [``min_gamma``, 1] so the curve never darkens
+    and never blows up the shadows.
 
     Two optional steps keep the lifted image from looking veiled, both scaled by how much the image is
     lifted (none for an image that needs no lift): the luma at ``black_percentile`` (in %) is set to black
