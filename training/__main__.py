@@ -66,6 +66,8 @@ _OPTIONS: dict[str, tuple[str | None, str, Any, str]] = {
     "tone_contrast": ("loss", "tone_contrast", float, "S-curve mixed into the tone curve, 0..1"),
     "tone_fixed_gamma": ("loss", "tone_fixed_gamma", float, "one gamma for every image (0: per image)"),
     "tone_keep_colour": ("loss", "tone_keep_colour", float, "0..1: share of the hue-keeping luma curve"),
+    "tone_local_contrast": ("loss", "tone_local_contrast", float, "edge-aware local contrast in the target"),
+    "tone_local_radius": ("loss", "tone_local_radius", int, "radius in pixels of that local contrast"),
     "w_tone": ("loss", "w_tone", float, "tone-curve L1 kept in the GAN phase (0 = paper)"),
     "w_tone_edges": ("loss", "w_tone_edges", float, "L1 on pixel differences added to the tone-curve L1"),
     "lr": ("optim", "lr", float, "Adam learning rate"),

@@ -94,6 +94,33 @@ KEEP_COLOUR_LUMA_FLOOR = 0.02
 """Luma below which the colour-keeping tone curve holds its gain (see :func:`tone_curve_target`)."""
 
 
+LOCAL_CONTRAST_EPS = 1e-2
+"""Edge threshold of :func:`local_contrast`'s guided filter (a luma variance, 0-1 scale): a window whose luma
+varies more than this (an edge such as a lamp against the night) is kept in the base layer, so it gets no
+boost and no halo; texture below it is boosted. 1e-2 is a luma standard deviation of 0.1."""
+
+
+def guided_base(luma: torch.Tensor, radius: int, eps: float = LOCAL_CONTRAST_EPS) -> torch.Tensor:
+    """The guided filter of ``luma`` [N, 1, H, W] by itself (He et al., TPAMI 2013): a box-smoothed base layer
+    that follows strong edges instead of blurring across them."""
+
+    def box(t: torch.Tensor) -> torch.Tensor:
+        return F.avg_pool2d(t, 2 * radius + 1, stride=1, padding=radius, count_include_pad=False)
+
+    mean = box(luma)
+    variance = box(luma * luma) - mean * mean
+    a = variance / (variance + eps)
+    return box(a) * luma + box(mean - a * mean)
+
+
+def local_contrast(image: torch.Tensor, amount: float, radius: int) -> torch.Tensor:
+    """Edge-aware local contrast ("clarity") of ``image`` [N, 3, H, W] in [0, 1]: the luma's detail over
+    :func:`guided_base` is amplified by 1 + ``amount`` and RGB is scaled with the luma, so hue is kept."""
+    luma = luma601(image)
+    boosted = (luma + amount * (luma - guided_base(luma, radius))).clamp(0.0, 1.0)
+    return (image * boosted / luma.clamp_min(1e-4)).clamp(0.0, 1.0)
+
+
 def tone_curve_target(
     low: torch.Tensor,
     *,
@@ -103,6 +130,8 @@ def tone_curve_target(
     contrast: float = 0.0,
     fixed_gamma: float = 0.0,
     keep_colour: float = 0.0,
+    local_amount: float = 0.0,
+    local_radius: int = 16,
 ) -> torch.Tensor:
     """A smooth global tone curve of each input, applied to each channel: one gamma per image, chosen so the
     image's mean luma reaches about ``target_mean`` and kept in [``min_gamma``, 1] so the curve never darkens
@@ -123,6 +152,10 @@ def tone_curve_target(
     :data:`KEEP_COLOUR_LUMA_FLOOR` that gain is held constant, so near-black is lifted linearly: its noise is
     not multiplied by the curve's steep foot and blacks stay dark.
 
+    ``local_amount`` > 0 then adds edge-aware local contrast over ``local_radius`` pixels
+    (:func:`local_contrast`). A global curve flattens texture in the lifted shadows; this restores it without
+    the halos an unsharp mask draws around light sources.
+
     low: [N, 3, H, W] in [-1, 1]. Returns the curved images [N, 3, H, W] in [-1, 1], with no gradient.
     """
     x = ((low.detach().float() + 1.0) * 0.5).clamp(0.0, 1.0)
@@ -132,11 +165,14 @@ def tone_curve_target(
             luma = luma601(x).clamp_min(KEEP_COLOUR_LUMA_FLOOR)
             gain = _s_curve(luma.pow(fixed_gamma), contrast) / luma
             curved = torch.lerp(curved, (x * gain).clamp(0.0, 1.0), keep_colour)
-        return curved * 2.0 - 1.0
-    lift = ((1.0 - _gamma_to_mean(x, target_mean, min_gamma)) / (1.0 - min_gamma)).view(-1, 1, 1, 1)
-    if black_percentile > 0:
-        black = torch.quantile(luma601(x).flatten(1), black_percentile / 100.0, dim=1).view(-1, 1, 1, 1)
-        black = black * lift
-        x = ((x - black) / (1.0 - black)).clamp(0.0, 1.0)
-    x = x.pow(_gamma_to_mean(x, target_mean, min_gamma).view(-1, 1, 1, 1))
-    return _s_curve(x, contrast * lift) * 2.0 - 1.0
+    else:
+        lift = ((1.0 - _gamma_to_mean(x, target_mean, min_gamma)) / (1.0 - min_gamma)).view(-1, 1, 1, 1)
+        if black_percentile > 0:
+            black = torch.quantile(luma601(x).flatten(1), black_percentile / 100.0, dim=1).view(-1, 1, 1, 1)
+            black = black * lift
+            x = ((x - black) / (1.0 - black)).clamp(0.0, 1.0)
+        x = x.pow(_gamma_to_mean(x, target_mean, min_gamma).view(-1, 1, 1, 1))
+        curved = _s_curve(x, contrast * lift)
+    if local_amount > 0:
+        curved = local_contrast(curved, local_amount, local_radius)
+    return curved * 2.0 - 1.0

@@ -169,6 +169,8 @@ def _tone_loss(low: torch.Tensor, enhanced: torch.Tensor, cfg: LossConfig) -> to
         contrast=cfg.tone_contrast,
         fixed_gamma=cfg.tone_fixed_gamma,
         keep_colour=cfg.tone_keep_colour,
+        local_amount=cfg.tone_local_contrast,
+        local_radius=cfg.tone_local_radius,
     )
     enhanced = enhanced.float()
     loss = F.l1_loss(enhanced, target)

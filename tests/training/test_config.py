@@ -39,6 +39,8 @@ def test_json_round_trip_keeps_nested_tuples(tmp_path: Path) -> None:
         (lambda: LossConfig(backbone="resnet"), "unknown backbone"),
         (lambda: LossConfig(tone_keep_colour=0.5), "needs a fixed curve"),
         (lambda: LossConfig(tone_fixed_gamma=0.3, tone_keep_colour=1.5), r"in \[0, 1\]"),
+        (lambda: LossConfig(tone_local_contrast=-1.0), "tone_local_contrast must be >= 0"),
+        (lambda: LossConfig(tone_local_radius=0), "tone_local_radius >= 1"),
         (lambda: TrainConfig(loss=LossConfig(patch_size=16)), "patch_size"),
         (lambda: TrainConfig(data=DataConfig(crop=100)), "multiples of 16"),
         (lambda: TrainConfig(data=DataConfig(crop_schedule=((0, 16),))), "at least patch_size"),

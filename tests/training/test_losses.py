@@ -10,6 +10,7 @@ from training.features import FeatureExtractor
 from training.losses import (
     crop_patches,
     edge_l1,
+    local_contrast,
     lsgan_d,
     lsgan_g,
     relativistic_lsgan_d,
@@ -95,8 +96,9 @@ def test_black_point_and_contrast_act_only_as_far_as_the_image_is_lifted() -> No
     assert luma.min().item() < 0.03 and plain_luma.min().item() > 0.25
     assert curved.std().item() > plain.std().item()  # more contrast than the gamma alone
     bright = torch.rand(1, 3, 8, 8, generator=gen) * 0.4 + 0.55  # no lift needed: left as it is
-    assert torch.allclose(tone_curve_target(bright * 2 - 1, black_percentile=1.0, contrast=0.5),
-                          bright * 2 - 1, atol=1e-6)
+    assert torch.allclose(
+        tone_curve_target(bright * 2 - 1, black_percentile=1.0, contrast=0.5), bright * 2 - 1, atol=1e-6
+    )
 
 
 def test_a_fixed_gamma_is_one_pointwise_curve_for_every_image() -> None:
@@ -146,3 +148,41 @@ def test_keep_colour_keeps_the_channel_ratios_and_lifts_near_black_linearly() ->
     assert torch.allclose(twice, 2 * once, atol=1e-5)
     half = (tone_curve_target(image, fixed_gamma=0.3, contrast=0.6, keep_colour=0.5).flatten() + 1) / 2
     assert torch.allclose(half, (keeping + per_channel) / 2, atol=1e-5)
+
+
+def test_local_contrast_boosts_faint_texture_and_leaves_strong_edges_without_halo() -> None:
+    amount, radius = 1.6, 4
+    ramp = torch.arange(64.0)
+    texture = 0.3 + 0.01 * torch.sin(ramp * 1.3)[None, :].expand(64, 64)  # faint texture on grey
+    tinted = texture[None, None] * torch.tensor([1.2, 1.0, 0.6]).view(1, 3, 1, 1)
+    out = local_contrast(tinted, amount, radius)
+    inner = (..., slice(16, 48), slice(16, 48))
+    detail_in = tinted[inner] - tinted[inner].mean(dim=(-2, -1), keepdim=True)
+    detail_out = out[inner] - out[inner].mean(dim=(-2, -1), keepdim=True)
+    gain = detail_out.abs().mean() / detail_in.abs().mean()
+    assert 2.3 < gain.item() < 1 + amount + 0.05  # about 1 + amount: the base layer is the local mean
+    assert torch.allclose(out[0, 0] / out[0, 1], torch.full((64, 64), 1.2), atol=1e-4)  # hue kept
+    # A lamp against the night (a step of 0.55): the guided base follows the edge, so the rings beside it stay
+    # under an eighth of the step, where an unsharp mask of the same radius overshoots by two thirds of it.
+    lamp = torch.where(ramp < 32, 0.05, 0.6)[None, :].expand(64, 64)
+    lamp_rgb = lamp[None, None].expand(1, 3, 64, 64)
+    lamp_out = local_contrast(lamp_rgb, amount, radius)
+    assert (lamp_out - lamp_rgb).abs().max().item() < 0.07
+    box = torch.nn.functional.avg_pool2d(lamp[None, None], 2 * radius + 1, 1, radius, count_include_pad=False)
+    unsharp = (lamp + amount * (lamp - box[0, 0])).clamp(0, 1)
+    assert (unsharp - lamp).abs().max().item() > 0.35
+
+
+def test_tone_target_local_contrast_is_off_by_default_and_changes_only_texture() -> None:
+    flat = torch.full((1, 3, 32, 32), -0.8)
+    curve = tone_curve_target(flat, fixed_gamma=0.3, contrast=0.6, keep_colour=0.5)
+    assert torch.allclose(
+        tone_curve_target(flat, fixed_gamma=0.3, contrast=0.6, keep_colour=0.5, local_amount=1.6),
+        curve,
+        atol=1e-5,
+    )  # nothing to boost in a flat field
+    textured = flat + 0.02 * torch.randn(1, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    plain = tone_curve_target(textured, fixed_gamma=0.3, contrast=0.6)
+    clear = tone_curve_target(textured, fixed_gamma=0.3, contrast=0.6, local_amount=1.6)
+    assert clear.std() > 1.5 * plain.std()
+    assert clear.mean().item() == pytest.approx(plain.mean().item(), abs=0.02)  # brightness unchanged
