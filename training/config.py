@@ -66,6 +66,7 @@ class LossConfig:
     tone_keep_colour: float = 0.0  # 0..1, with tone_fixed_gamma: mix of the hue-keeping luma curve
     tone_local_contrast: float = 0.0  # edge-aware local contrast added to the target (losses.local_contrast)
     tone_local_radius: int = 16
+    tone_local_coring: float = 0.0  # spares detail below this many noise sigmas (losses.local_contrast)
     w_tone: float = 0.0
     # Weight of an L1 on the horizontal and vertical pixel differences, added to every tone-curve L1: plain L1
     # lets the generator blur fine detail at little cost, and NIQE (like the eye) punishes the blur.
@@ -76,10 +77,10 @@ class LossConfig:
             raise ValueError(f"unknown backbone {self.backbone!r}; choose one of {BACKBONES}")
         if not 0.0 <= self.tone_keep_colour <= 1.0:
             raise ValueError(f"tone_keep_colour must be in [0, 1], got {self.tone_keep_colour}")
-        if self.tone_local_contrast < 0 or self.tone_local_radius < 1:
+        if self.tone_local_contrast < 0 or self.tone_local_radius < 1 or self.tone_local_coring < 0:
             raise ValueError(
-                "tone_local_contrast must be >= 0 and tone_local_radius >= 1, got "
-                f"{self.tone_local_contrast} and {self.tone_local_radius}"
+                "tone_local_contrast and tone_local_coring must be >= 0 and tone_local_radius >= 1, got "
+                f"{self.tone_local_contrast}, {self.tone_local_coring} and {self.tone_local_radius}"
             )
         if self.tone_keep_colour > 0 and self.tone_fixed_gamma <= 0:
             raise ValueError("tone_keep_colour needs a fixed curve (tone_fixed_gamma > 0)")

@@ -113,11 +113,27 @@ def guided_base(luma: torch.Tensor, radius: int, eps: float = LOCAL_CONTRAST_EPS
     return box(a) * luma + box(mean - a * mean)
 
 
-def local_contrast(image: torch.Tensor, amount: float, radius: int) -> torch.Tensor:
+def noise_sigma(luma: torch.Tensor) -> torch.Tensor:
+    """Per image, the noise standard deviation of ``luma`` [N, 1, H, W] estimated from the finest diagonal
+    Haar detail (Donoho's median absolute deviation, robust to edges and texture). Returns [N, 1, 1, 1]."""
+    y = luma[..., : luma.shape[-2] // 2 * 2, : luma.shape[-1] // 2 * 2]
+    diagonal = (y[..., 0::2, 0::2] - y[..., 1::2, 0::2] - y[..., 0::2, 1::2] + y[..., 1::2, 1::2]) / 2
+    return (diagonal.abs().flatten(1).median(dim=1).values / 0.6745).view(-1, 1, 1, 1)
+
+
+def local_contrast(image: torch.Tensor, amount: float, radius: int, coring: float = 0.0) -> torch.Tensor:
     """Edge-aware local contrast ("clarity") of ``image`` [N, 3, H, W] in [0, 1]: the luma's detail over
-    :func:`guided_base` is amplified by 1 + ``amount`` and RGB is scaled with the luma, so hue is kept."""
+    :func:`guided_base` is amplified by 1 + ``amount`` and RGB is scaled with the luma, so hue is kept.
+
+    ``coring`` > 0 spares noise: detail d is boosted as d^3 / (d^2 + k^2) with k = ``coring`` times the
+    image's :func:`noise_sigma`, so swings at the noise level get almost no boost while texture well above
+    it gets the full one. A clean, JPEG-smoothed frame (sigma about 0) is boosted in full."""
     luma = luma601(image)
-    boosted = (luma + amount * (luma - guided_base(luma, radius))).clamp(0.0, 1.0)
+    detail = luma - guided_base(luma, radius)
+    if coring > 0:
+        k2 = (coring * noise_sigma(luma)).square()
+        detail = detail.pow(3) / (detail.square() + k2).clamp_min(1e-12)
+    boosted = (luma + amount * detail).clamp(0.0, 1.0)
     return (image * boosted / luma.clamp_min(1e-4)).clamp(0.0, 1.0)
 
 
@@ -132,6 +148,7 @@ def tone_curve_target(
     keep_colour: float = 0.0,
     local_amount: float = 0.0,
     local_radius: int = 16,
+    local_coring: float = 0.0,
 ) -> torch.Tensor:
     """A smooth global tone curve of each input, applied to each channel: one gamma per image, chosen so the
     image's mean luma reaches about ``target_mean`` and kept in [``min_gamma``, 1] so the curve never darkens
@@ -154,7 +171,8 @@ def tone_curve_target(
 
     ``local_amount`` > 0 then adds edge-aware local contrast over ``local_radius`` pixels
     (:func:`local_contrast`). A global curve flattens texture in the lifted shadows; this restores it without
-    the halos an unsharp mask draws around light sources.
+    the halos an unsharp mask draws around light sources; ``local_coring`` keeps it off the noise of noisy
+    night shots.
 
     low: [N, 3, H, W] in [-1, 1]. Returns the curved images [N, 3, H, W] in [-1, 1], with no gradient.
     """
@@ -174,5 +192,5 @@ def tone_curve_target(
         x = x.pow(_gamma_to_mean(x, target_mean, min_gamma).view(-1, 1, 1, 1))
         curved = _s_curve(x, contrast * lift)
     if local_amount > 0:
-        curved = local_contrast(curved, local_amount, local_radius)
+        curved = local_contrast(curved, local_amount, local_radius, local_coring)
     return curved * 2.0 - 1.0

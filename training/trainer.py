@@ -171,6 +171,7 @@ def _tone_loss(low: torch.Tensor, enhanced: torch.Tensor, cfg: LossConfig) -> to
         keep_colour=cfg.tone_keep_colour,
         local_amount=cfg.tone_local_contrast,
         local_radius=cfg.tone_local_radius,
+        local_coring=cfg.tone_local_coring,
     )
     enhanced = enhanced.float()
     loss = F.l1_loss(enhanced, target)

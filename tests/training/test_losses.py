@@ -13,6 +13,7 @@ from training.losses import (
     local_contrast,
     lsgan_d,
     lsgan_g,
+    noise_sigma,
     relativistic_lsgan_d,
     relativistic_lsgan_g,
     sample_patch_corners,
@@ -186,3 +187,20 @@ def test_tone_target_local_contrast_is_off_by_default_and_changes_only_texture()
     clear = tone_curve_target(textured, fixed_gamma=0.3, contrast=0.6, local_amount=1.6)
     assert clear.std() > 1.5 * plain.std()
     assert clear.mean().item() == pytest.approx(plain.mean().item(), abs=0.02)  # brightness unchanged
+
+
+def test_coring_spares_noise_and_still_boosts_a_clean_frame_in_full() -> None:
+    generator = torch.Generator().manual_seed(1)
+    noise = 0.03 * torch.randn(1, 1, 96, 96, generator=generator)
+    assert noise_sigma(0.4 + noise).item() == pytest.approx(0.03, rel=0.15)
+    noisy = (0.4 + noise).expand(1, 3, 96, 96)
+    plain = local_contrast(noisy, 1.6, 8)
+    # Without coring the grain is amplified like texture (x 2.5); one sigma of coring cuts the extra by a
+    # third, two sigmas by two thirds.
+    assert plain.std() > 2.3 * noisy.std()
+    assert local_contrast(noisy, 1.6, 8, coring=1.0).std() < 2.0 * noisy.std()
+    assert local_contrast(noisy, 1.6, 8, coring=2.0).std() < 1.6 * noisy.std()
+    ramp = torch.arange(96.0)
+    clean = (0.3 + 0.02 * torch.sin(ramp * 1.3))[None, None, None, :].expand(1, 3, 96, 96)
+    assert noise_sigma(clean[:, :1]).item() < 1e-3
+    assert torch.allclose(local_contrast(clean, 1.6, 8, coring=1.0), local_contrast(clean, 1.6, 8), atol=2e-3)
