@@ -51,6 +51,18 @@ _OPTIONS: dict[str, tuple[str | None, str, Any, str]] = {
         "curriculum 'STEP:SIDE,...', e.g. 0:128,3000:256",
     ),
     "low_weights": ("data", "low_weights", _low_weights, "sampling weights 'GLOB=W,...', e.g. nightlfx_*=4"),
+    "degrade_noise": (
+        "data",
+        "degrade_noise",
+        float,
+        "max noise sigma added to half the low crops (target clean)",
+    ),
+    "degrade_jpeg_quality": (
+        "data",
+        "degrade_jpeg_quality",
+        int,
+        "lowest JPEG quality re-encoding those crops",
+    ),
     "workers": ("data", "workers", int, "data loader worker processes"),
     "width": ("model", "width", int, "generator base width (32 = paper)"),
     "norm": ("model", "norm", str, "generator norm: batch (paper), layer or none"),

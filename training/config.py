@@ -42,6 +42,18 @@ class DataConfig:
     low_weights: tuple[tuple[str, float], ...] = ()
     hflip: bool = True
     workers: int = 0
+    # Degraded inputs, clean targets (data.UnpairedCrops): half the low crops get Gaussian noise (sigma drawn
+    # up to degrade_noise) and/or a JPEG re-encode (quality drawn from [degrade_jpeg_quality, 90]), while the
+    # tone target is still computed from the clean crop, so G learns to smooth them away. 0: off.
+    degrade_noise: float = 0.0
+    degrade_jpeg_quality: int = 0
+
+    def __post_init__(self) -> None:
+        if self.degrade_noise < 0 or not 0 <= self.degrade_jpeg_quality <= 90:
+            raise ValueError(
+                f"degrade_noise must be >= 0 and degrade_jpeg_quality in 0..90, got {self.degrade_noise} "
+                f"and {self.degrade_jpeg_quality}"
+            )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ number of loader workers, and torchrun ranks split each global batch without ove
 from __future__ import annotations
 
 import fnmatch
+import io
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
 _MAX_RETRIES = 32
+DEGRADED_SHARE = 0.5
+"""Share of low crops degraded when degradation is on: the rest teach G to leave clean input clean."""
 
 
 def list_images(folder: str | Path) -> list[Path]:
@@ -68,6 +71,11 @@ def _to_tensor(image: Image.Image) -> torch.Tensor:
 class UnpairedCrops(Dataset):
     """``dataset[k]`` -> {"low": [3, c, c], "normal": [3, c, c]} in [-1, 1], c the crop side of k's step.
 
+    With ``degrade_noise`` or ``degrade_jpeg_quality`` set, a ``"low_target"`` crop comes too: the clean crop,
+    while ``"low"`` is, for :data:`DEGRADED_SHARE` of the samples, that crop with Gaussian noise (sigma drawn
+    up to ``degrade_noise``, 0-1 scale) and then a JPEG re-encode (quality drawn from
+    [``degrade_jpeg_quality``, 90]).
+
     Low images are visited in per-epoch random order (or drawn by ``low_weights``); normal images are drawn
     at random. Small images are resized up (bicubic) so their short side covers the crop. Unreadable files are
     skipped with a warning (once per file) and replaced by another draw.
@@ -84,6 +92,8 @@ class UnpairedCrops(Dataset):
         crop_schedule: Sequence[tuple[int, int]] = (),
         low_weights: Sequence[tuple[str, float]] = (),
         hflip: bool = True,
+        degrade_noise: float = 0.0,
+        degrade_jpeg_quality: int = 0,
     ) -> None:
         self.low = list_images(low_dir)
         self.normal = list_images(normal_dir)
@@ -93,6 +103,8 @@ class UnpairedCrops(Dataset):
         self.crop = crop
         self.crop_schedule = tuple(crop_schedule)
         self.hflip = hflip
+        self.degrade_noise = degrade_noise
+        self.degrade_jpeg_quality = degrade_jpeg_quality
         self._bad: set[Path] = set()
         self._perm_epoch, self._perm = -1, np.arange(0)
 
@@ -105,7 +117,24 @@ class UnpairedCrops(Dataset):
         side = crop_at_step(k // self.global_batch, self.crop, self.crop_schedule)
         low = self._load(self.low, self._low_index(k, rng), rng)
         normal = self._load(self.normal, int(rng.integers(len(self.normal))), rng)
-        return {"low": self._crop(low, side, rng), "normal": self._crop(normal, side, rng)}
+        low_crop = self._crop(low, side, rng)
+        item = {"low": _to_tensor(low_crop), "normal": _to_tensor(self._crop(normal, side, rng))}
+        if self.degrade_noise > 0 or self.degrade_jpeg_quality > 0:
+            item["low_target"] = item["low"]
+            if rng.random() < DEGRADED_SHARE:
+                item["low"] = _to_tensor(self._degrade(low_crop, rng))
+        return item
+
+    def _degrade(self, image: Image.Image, rng: np.random.Generator) -> Image.Image:
+        if self.degrade_noise > 0:
+            pixels = np.asarray(image, dtype=np.float32) / 255.0
+            pixels = pixels + rng.normal(0.0, rng.uniform(0.0, self.degrade_noise), pixels.shape)
+            image = Image.fromarray(np.round(np.clip(pixels, 0.0, 1.0) * 255.0).astype(np.uint8))
+        if self.degrade_jpeg_quality > 0:
+            encoded = io.BytesIO()
+            image.save(encoded, "JPEG", quality=int(rng.integers(self.degrade_jpeg_quality, 91)))
+            image = Image.open(io.BytesIO(encoded.getvalue())).convert("RGB")
+        return image
 
     def _low_index(self, k: int, rng: np.random.Generator) -> int:
         if self.low_p is not None:
@@ -132,7 +161,7 @@ class UnpairedCrops(Dataset):
             f"({len(self._bad)} bad files seen)"
         )
 
-    def _crop(self, image: Image.Image, side: int, rng: np.random.Generator) -> torch.Tensor:
+    def _crop(self, image: Image.Image, side: int, rng: np.random.Generator) -> Image.Image:
         w, h = image.size
         if min(w, h) < side:
             scale = side / min(w, h)
@@ -142,7 +171,7 @@ class UnpairedCrops(Dataset):
         image = image.crop((x, y, x + side, y + side))
         if self.hflip and rng.random() < 0.5:
             image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-        return _to_tensor(image)
+        return image
 
 
 class StepSampler(Sampler[int]):

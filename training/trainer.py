@@ -181,13 +181,19 @@ def _tone_loss(low: torch.Tensor, enhanced: torch.Tensor, cfg: LossConfig) -> to
 
 
 def _warmup_step(
-    nets: Nets, opts: Optimizers, low: torch.Tensor, config: TrainConfig, autocast: AbstractContextManager
+    nets: Nets,
+    opts: Optimizers,
+    low: torch.Tensor,
+    clean_low: torch.Tensor,
+    config: TrainConfig,
+    autocast: AbstractContextManager,
 ) -> dict[str, torch.Tensor]:
-    """Supervised warm-start: G toward the tone curve of its input."""
+    """Supervised warm-start: G toward the tone curve of its input (of ``clean_low``, the input before any
+    training degradation)."""
     attention = default_attention((low + 1.0) * 0.5)
     with autocast:
         enhanced = nets.g(low, attention)
-    loss = _tone_loss(low, enhanced, config.loss)
+    loss = _tone_loss(clean_low, enhanced, config.loss)
     opts.g.zero_grad(set_to_none=True)
     opts.scaler.scale(loss).backward()
     opts.scaler.step(opts.g)
@@ -199,6 +205,7 @@ def _gan_step(
     nets: Nets,
     opts: Optimizers,
     low: torch.Tensor,
+    clean_low: torch.Tensor,
     normal: torch.Tensor,
     config: TrainConfig,
     autocast: AbstractContextManager,
@@ -233,7 +240,7 @@ def _gan_step(
     )
     tone = None
     if cfg.w_tone > 0:
-        tone = _tone_loss(low, enhanced, cfg)
+        tone = _tone_loss(clean_low, enhanced, cfg)
         loss_g = loss_g + cfg.w_tone * tone
     opts.g.zero_grad(set_to_none=True)
     opts.scaler.scale(loss_g).backward()
@@ -356,6 +363,8 @@ def _train(config: TrainConfig, run_dir: Path, ctx: DistContext, *, resume: bool
         crop_schedule=config.data.crop_schedule,
         low_weights=config.data.low_weights,
         hflip=config.data.hflip,
+        degrade_noise=config.data.degrade_noise,
+        degrade_jpeg_quality=config.data.degrade_jpeg_quality,
     )
     sampler = StepSampler(
         global_batch=config.batch_size, rank=ctx.rank, world_size=ctx.world_size, start_step=step
@@ -401,9 +410,9 @@ def _train(config: TrainConfig, run_dir: Path, ctx: DistContext, *, resume: bool
     batches = iter(loader)
     while step < end:
         batch = next(batches)
-        low, normal = (
+        low, normal, clean_low = (
             batch[key].to(ctx.device, non_blocking=True, memory_format=_memory_format(ctx.device))
-            for key in ("low", "normal")
+            for key in ("low", "normal", "low_target" if "low_target" in batch else "low")
         )
         lr = learning_rate(step, base=config.optim.lr, constant_steps=constant_steps, decay_steps=decay_steps)
         for opt in opts.all():
@@ -411,10 +420,10 @@ def _train(config: TrainConfig, run_dir: Path, ctx: DistContext, *, resume: bool
                 group["lr"] = lr
         autocast = torch.autocast(ctx.device.type, dtype=amp_dtype, enabled=amp_dtype is not None)
         if step < config.optim.warmup_steps:
-            losses = _warmup_step(nets, opts, low, config, autocast)
+            losses = _warmup_step(nets, opts, low, clean_low, config, autocast)
         else:
             patch_rng = torch.Generator().manual_seed(_step_seed(config.seed, step, ctx.rank))
-            losses = _gan_step(nets, opts, low, normal, config, autocast, patch_rng)
+            losses = _gan_step(nets, opts, low, clean_low, normal, config, autocast, patch_rng)
         if nets.ema is not None:
             # Ramp the decay up so that the random initial weights do not linger in the average.
             decay = min(config.ema_decay, (1 + step) / (10 + step))

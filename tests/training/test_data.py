@@ -101,3 +101,37 @@ def test_a_folder_of_only_bad_files_fails_clearly(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no images"):
         UnpairedCrops(low_dir=tmp_path / "empty", normal_dir=normal, global_batch=1)
+
+
+def test_degradation_gives_noisy_compressed_inputs_and_keeps_the_clean_crop_as_target(tmp_path: Path) -> None:
+    low, normal = _folders(tmp_path)
+    plain = UnpairedCrops(low_dir=low, normal_dir=normal, global_batch=2, seed=3, crop=32)
+    assert "low_target" not in plain[0]
+    data = UnpairedCrops(
+        low_dir=low,
+        normal_dir=normal,
+        global_batch=2,
+        seed=3,
+        crop=32,
+        degrade_noise=0.05,
+        degrade_jpeg_quality=30,
+    )
+    samples = [data[k] for k in range(40)]
+    for k, sample in enumerate(samples):
+        # The clean target is the crop the run would see without degradation; the draws are deterministic.
+        assert np.array_equal(sample["low_target"].numpy(), plain[k]["low"].numpy())
+        assert np.array_equal(sample["low"].numpy(), data[k]["low"].numpy())
+    degraded = [s for s in samples if not np.array_equal(s["low"].numpy(), s["low_target"].numpy())]
+    assert 10 <= len(degraded) <= 30  # about half
+    # Flat grey crops become grainy (by a drawn amount, so some barely) around the same level.
+    assert np.mean([s["low"].std().item() for s in degraded]) > 0.01
+    assert max(s["low_target"].std().item() for s in degraded) < 1e-6
+    assert max(abs(s["low"].mean() - s["low_target"].mean()).item() for s in degraded) < 0.05
+
+
+@pytest.mark.parametrize(("noise", "quality"), [(-0.1, 0), (0.0, 95)])
+def test_degradation_settings_are_checked(noise: float, quality: int) -> None:
+    from training.config import DataConfig
+
+    with pytest.raises(ValueError, match="degrade_noise must be >= 0 and degrade_jpeg_quality in 0..90"):
+        DataConfig(degrade_noise=noise, degrade_jpeg_quality=quality)

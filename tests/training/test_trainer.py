@@ -15,7 +15,7 @@ from training.__main__ import main
 from training.checkpoint import load_checkpoint, load_generator
 from training.config import OptimConfig, TrainConfig, load_config, to_dict
 from training.models.generator import count_parameters, default_attention
-from training.trainer import _gan_step, build, learning_rate, schedule_steps, train
+from training.trainer import _gan_step, _tone_loss, _warmup_step, build, learning_rate, schedule_steps, train
 
 
 def test_learning_rate_is_constant_then_linear_to_zero() -> None:
@@ -127,9 +127,11 @@ def test_tone_regulariser_pulls_the_gan_phase_toward_the_tone_curve(tiny_config:
     low = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(1)) * 0.3 * 2 - 1
     normal = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(2)) * 2 - 1
     patches = torch.Generator().manual_seed(3)
-    tone = [_gan_step(nets, opts, low, normal, config, nullcontext(), patches)["tone_l1"] for _ in range(4)]
+    tone = [
+        _gan_step(nets, opts, low, low, normal, config, nullcontext(), patches)["tone_l1"] for _ in range(4)
+    ]
     assert all(b < a for a, b in zip(tone, tone[1:], strict=False)) and tone[-1] < tone[0] * 0.95, tone
-    paper = _gan_step(nets, opts, low, normal, tiny_config, nullcontext(), patches)
+    paper = _gan_step(nets, opts, low, low, normal, tiny_config, nullcontext(), patches)
     assert "tone_l1" not in paper  # w_tone = 0 (the paper): the term is not computed at all
 
 
@@ -165,3 +167,22 @@ def test_a_fine_tuning_run_resumes_without_its_initial_checkpoint(
     a = load_checkpoint(tmp_path / "uninterrupted" / "checkpoints" / "step_000003.pt")
     b = load_checkpoint(tmp_path / "resumed" / "checkpoints" / "step_000003.pt")
     assert _states_equal(a["generator"], b["generator"])
+
+
+def test_degraded_inputs_are_fitted_to_the_tone_curve_of_the_clean_crop(
+    tiny_config: TrainConfig, tmp_path: Path
+) -> None:
+    config = replace(tiny_config, optim=OptimConfig(max_steps=1, warmup_steps=1))
+    nets, opts = build(config, torch.device("cpu"))
+    clean = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(1)) * 0.3 * 2 - 1
+    noisy = clean + 0.1 * torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        enhanced = nets.g(noisy, default_attention((noisy + 1.0) * 0.5))
+        to_clean, to_noisy = (_tone_loss(target, enhanced, config.loss).item() for target in (clean, noisy))
+    assert abs(to_clean - to_noisy) > 1e-3
+    loss = _warmup_step(nets, opts, noisy, clean, config, nullcontext())["warmup_l1"].item()
+    assert loss == pytest.approx(to_clean, rel=1e-4)
+    # And a whole run with degradation on: the clean crops travel with the batch.
+    degraded = replace(config.data, degrade_noise=0.05, degrade_jpeg_quality=30)
+    train(replace(config, data=degraded), tmp_path / "run")
+    assert (tmp_path / "run" / "checkpoints" / "step_000001.pt").is_file()
