@@ -410,10 +410,12 @@ def _train(config: TrainConfig, run_dir: Path, ctx: DistContext, *, resume: bool
     batches = iter(loader)
     while step < end:
         batch = next(batches)
-        low, normal, clean_low = (
-            batch[key].to(ctx.device, non_blocking=True, memory_format=_memory_format(ctx.device))
-            for key in ("low", "normal", "low_target" if "low_target" in batch else "low")
-        )
+        on_device = {
+            key: images.to(ctx.device, non_blocking=True, memory_format=_memory_format(ctx.device))
+            for key, images in batch.items()
+        }
+        low, normal = on_device["low"], on_device["normal"]
+        clean_low = on_device.get("low_target", low)  # no degradation: the input is its own target
         lr = learning_rate(step, base=config.optim.lr, constant_steps=constant_steps, decay_steps=decay_steps)
         for opt in opts.all():
             for group in opt.param_groups:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from training.config import DataConfig
 from training.data import StepSampler, UnpairedCrops, crop_at_step
 
 # Each low image is one flat grey level, so a crop tells which file it came from.
@@ -131,7 +132,5 @@ def test_degradation_gives_noisy_compressed_inputs_and_keeps_the_clean_crop_as_t
 
 @pytest.mark.parametrize(("noise", "quality"), [(-0.1, 0), (0.0, 95)])
 def test_degradation_settings_are_checked(noise: float, quality: int) -> None:
-    from training.config import DataConfig
-
     with pytest.raises(ValueError, match="degrade_noise must be >= 0 and degrade_jpeg_quality in 0..90"):
         DataConfig(degrade_noise=noise, degrade_jpeg_quality=quality)
