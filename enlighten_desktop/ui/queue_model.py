@@ -52,14 +52,20 @@ class QueueModel(QAbstractTableModel):
         self._items: list[QueueItem] = []
         self._thumbnails: dict[Path, QImage] = {}
         for key, saved in state.items.items():
+            source = Path(key)
             status = saved.get("status", PENDING)
+            # An item that was running when the app died is simply to be done again.
+            status = PENDING if status == RUNNING else status
+            message = saved.get("message")
+            if status == PENDING and not source.exists():
+                # Moved or deleted since the queue was saved: say so now instead of leaving it "pending".
+                status, message = FAILED, f"{source.name} was not found (looked in {source.parent})."
             self._items.append(QueueItem(
-                source=Path(key),
-                root=Path(saved.get("root") or Path(key).parent),
-                # An item that was running when the app died is simply to be done again.
-                status=PENDING if status == RUNNING else status,
+                source=source,
+                root=Path(saved.get("root") or source.parent),
+                status=status,
                 progress=1.0 if status in FINISHED else 0.0,
-                message=saved.get("message"),
+                message=message,
                 output=Path(saved["output"]) if saved.get("output") else None,
             ))
 

@@ -113,3 +113,19 @@ def test_pause_keeps_items_pending_and_remove_drops_them(make_window, qtbot, tmp
     run_to_end(qtbot, window)
     assert statuses(window) == ["done", "done"]
     assert not (tmp_path / "in" / "q1_enlightened.jpg").exists()
+
+
+def test_a_restored_photo_that_was_deleted_is_marked_failed_and_the_rest_still_runs(
+    make_window, qtbot, tmp_path, settings
+) -> None:
+    photos = [write_photo(tmp_path / "in" / f"p{i}.jpg", seed=i) for i in range(2)]
+    first = make_window()
+    first.add_paths(photos)
+    first.close()
+    photos[0].unlink()
+    second = make_window()
+    assert statuses(second) == ["failed", "pending"]
+    assert "p0.jpg was not found" in second.queue.item(0).message
+    run_to_end(qtbot, second)
+    assert statuses(second) == ["failed", "done"]
+    assert (tmp_path / "in" / "p1_enlightened.jpg").is_file()
