@@ -232,12 +232,14 @@ class MainWindow(QMainWindow):
 
     # -- opening -------------------------------------------------------------------------------------
     def add_paths(self, paths: list[str | Path]) -> list[Path]:
-        """Queue photos and folders (folders searched recursively if set); show the first new photo."""
+        """Queue photos and folders (folders searched recursively if set) and show the first of them, even
+        over a photo already on screen: whoever opens photos (command line, Finder, dialog, drop) expects to
+        see what they opened, not the first row of a queue restored from the last session."""
         pairs = collect_inputs([Path(p) for p in paths], recursive=self.settings.recursive,
                                options=self.queue_panel.options.options())
         added = self.queue.add(pairs)
         self.thumbnails.request(added)
-        if pairs and self.session.path is None:
+        if pairs:
             row = self.queue.row_of(pairs[0][0].resolve())
             if row is not None:
                 self.queue_panel.table.selectRow(row)

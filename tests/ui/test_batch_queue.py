@@ -129,3 +129,18 @@ def test_a_restored_photo_that_was_deleted_is_marked_failed_and_the_rest_still_r
     run_to_end(qtbot, second)
     assert statuses(second) == ["failed", "done"]
     assert (tmp_path / "in" / "p1_enlightened.jpg").is_file()
+
+
+def test_photos_opened_over_a_restored_queue_are_the_ones_shown(make_window, qtbot, tmp_path) -> None:
+    restored = [write_photo(tmp_path / "in" / f"r{i}.jpg", seed=i) for i in range(2)]
+    first = make_window()
+    first.add_paths(restored)
+    first.close()
+    second = make_window()
+    assert second.session.path == restored[0].resolve()  # the restored queue opens on its first photo
+    opened = write_photo(tmp_path / "new" / "opened.jpg", seed=5)
+    second.add_paths([opened])
+    assert second.session.path == opened.resolve()
+    assert second.queue_panel.table.currentIndex().row() == second.queue.row_of(opened.resolve())
+    second.add_paths([restored[1]])  # already queued: shown all the same, not queued twice
+    assert second.session.path == restored[1].resolve() and second.queue.rowCount() == 3

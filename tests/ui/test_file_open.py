@@ -8,13 +8,13 @@ from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication
 
 from enlighten_desktop.ui.app import start_main_window
-from tests.ui.conftest import READY_MS, wait_ready, write_photo
+from tests.ui.conftest import wait_ready, write_photo
 
 
 def test_photos_the_os_opens_with_the_app_are_queued_and_shown(qtbot, qapp, settings, contract_model_path,
                                                                 tmp_path) -> None:
-    from_finder = write_photo(tmp_path / "finder" / "dock.jpg", seed=1)
-    from_dock = write_photo(tmp_path / "finder" / "later.jpg", seed=2)
+    from_finder = write_photo(tmp_path / "photos" / "finder.jpg", seed=1)
+    from_dock = write_photo(tmp_path / "photos" / "dock.jpg", seed=2)
     window = start_main_window([], app=qapp, settings=settings, model_path=contract_model_path)
     qtbot.addWidget(window)
 
@@ -23,7 +23,8 @@ def test_photos_the_os_opens_with_the_app_are_queued_and_shown(qtbot, qapp, sett
     assert [item.source for item in window.queue.items()] == [from_finder.resolve()]
     assert window.session.path == from_finder.resolve() and window.session.result_is_full
 
-    QApplication.postEvent(qapp, QFileOpenEvent(QUrl.fromLocalFile(str(from_dock))))  # the URL form
-    qtbot.waitUntil(lambda: window.queue.rowCount() == 2, timeout=READY_MS)
+    # The URL form; the photo just opened replaces the one on screen, as in any viewer.
+    dock_event = QFileOpenEvent(QUrl.fromLocalFile(str(from_dock)))
+    wait_ready(qtbot, window, lambda: QApplication.postEvent(qapp, dock_event))
     assert window.queue.item(1).source == from_dock.resolve()
-    assert window.session.path == from_finder.resolve()  # the photo on screen stays
+    assert window.session.path == from_dock.resolve() and window.session.result_is_full
