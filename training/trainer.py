@@ -217,9 +217,11 @@ def _gan_step(
     attention = default_attention((low + 1.0) * 0.5)
     n, _, h, w = low.shape
     corners = sample_patch_corners(1 + cfg.patches, n, h, w, cfg.patch_size, generator=patch_rng)
-    real_patches, low_patches = (
+    # Self-feature preservation compares the output with the clean input: with degraded inputs, keeping
+    # the features of the noise and the JPEG blocks is what the degradation is there to unlearn.
+    real_patches, clean_patches = (
         crop_patches(normal, corners, cfg.patch_size),
-        crop_patches(low, corners, cfg.patch_size),
+        crop_patches(clean_low, corners, cfg.patch_size),
     )
     # The generator's update sees the discriminators frozen and outside DDP (no gradient sync for them).
     d_global, d_local = unwrap(nets.d_global), unwrap(nets.d_local)
@@ -230,8 +232,8 @@ def _gan_step(
         real_score, fake_score = d_global(torch.cat([normal, enhanced])).float().chunk(2)
         g_global = relativistic_lsgan_g(real_score, fake_score)
         g_local = lsgan_g(d_local(fake_patches).float())
-        sfp_global = sfp_loss(nets.backbone, low, enhanced)
-        sfp_local = sfp_loss(nets.backbone, low_patches, fake_patches)
+        sfp_global = sfp_loss(nets.backbone, clean_low, enhanced)
+        sfp_local = sfp_loss(nets.backbone, clean_patches, fake_patches)
     loss_g = (
         cfg.w_gan_global * g_global
         + cfg.w_gan_local * g_local

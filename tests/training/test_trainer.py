@@ -14,6 +14,7 @@ from PIL import Image
 from training.__main__ import main
 from training.checkpoint import load_checkpoint, load_generator
 from training.config import OptimConfig, TrainConfig, load_config, to_dict
+from training.losses import sfp_loss
 from training.models.generator import count_parameters, default_attention
 from training.trainer import _gan_step, _tone_loss, _warmup_step, build, learning_rate, schedule_steps, train
 
@@ -186,3 +187,18 @@ def test_degraded_inputs_are_fitted_to_the_tone_curve_of_the_clean_crop(
     degraded = replace(config.data, degrade_noise=0.05, degrade_jpeg_quality=30)
     train(replace(config, data=degraded), tmp_path / "run")
     assert (tmp_path / "run" / "checkpoints" / "step_000001.pt").is_file()
+
+
+def test_the_gan_step_preserves_the_features_of_the_clean_input_not_of_its_degradation(
+    tiny_config: TrainConfig,
+) -> None:
+    nets, opts = build(tiny_config, torch.device("cpu"))
+    clean = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(1)) * 0.3 * 2 - 1
+    noisy = clean + 0.1 * torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(2))
+    normal = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(3)) * 2 - 1
+    with torch.no_grad():
+        enhanced = nets.g(noisy, default_attention((noisy + 1.0) * 0.5))
+        to_clean, to_noisy = (sfp_loss(nets.backbone, target, enhanced).item() for target in (clean, noisy))
+    assert abs(to_clean - to_noisy) > 1e-4
+    losses = _gan_step(nets, opts, noisy, clean, normal, tiny_config, nullcontext(), torch.Generator())
+    assert losses["sfp_global"].item() == pytest.approx(to_clean, rel=1e-4)
