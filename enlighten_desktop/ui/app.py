@@ -16,6 +16,7 @@ from enlighten_desktop import APP_NAME, __version__
 from enlighten_desktop.resources import icons_dir
 from enlighten_desktop.ui.main_window import MainWindow
 from enlighten_desktop.ui.settings import ORGANISATION, AppSettings
+from enlighten_desktop.ui.single_instance import hand_open
 from enlighten_desktop.ui.theme import apply_dark_theme
 
 APP_ICON = "enlighten.svg"
@@ -76,11 +77,18 @@ def run(paths: list[str]) -> int:
     """Open the main window with ``paths`` (photos and folders) queued; returns the exit code."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = make_application()
+    # A second launch (a double-click on a photo in Explorer or a file manager starts one) hands its photos
+    # to the window already open rather than opening a second one over the same persisted queue.
+    if hand_open([Path(p).resolve() for p in paths]):
+        logging.getLogger(__name__).info("Handed %d path(s) to the running Enlighten Desktop.", len(paths))
+        return 0
     window = start_main_window(paths, app=app, settings=AppSettings())
-    # An `enlighten-desktop edit FILE` started meanwhile (by a photo editor) opens its review window here.
-    from enlighten_desktop.ui.review_app import serve_edits  # imports this module: not at the top
+    # Later `enlighten-desktop edit FILE` calls (from a photo editor) open their review windows here, and
+    # later launches hand their photos to this window.
+    from enlighten_desktop.ui.review_app import serve_other_instances  # imports this module: not at the top
 
-    serve_edits(settings=window.settings, models=window.models, parent=app)
+    serve_other_instances(settings=window.settings, models=window.models, parent=app,
+                          open_paths=window.open_handed_over)
     # Ctrl+C in the terminal that launched the app closes the window properly (queue and settings saved).
     # Python runs signal handlers only between bytecodes, so a timer gives it the chance while Qt waits.
     signal.signal(signal.SIGINT, lambda *_: window.close())

@@ -247,6 +247,15 @@ class MainWindow(QMainWindow):
         self.stage.setText(f"Queued {len(added)} photo(s)." if added else "Those photos are already queued.")
         return added
 
+    def open_handed_over(self, paths: list[Path]) -> None:
+        """Photos a later launch of the app handed over: queued and shown, the window brought forward."""
+        if paths:
+            self.add_paths(paths)
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
     def open_row(self, row: int) -> None:
         if 0 <= row < self.queue.rowCount():
             source = self.queue.item(row).source

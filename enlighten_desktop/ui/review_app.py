@@ -1,10 +1,11 @@
 """``enlighten-desktop edit FILE`` with a window: hand FILE to the running instance, or become it.
 
-The running instance, whether the main window (``serve_edits``, from ``app.run``) or the process that opened
-the first review window, listens for later ``edit`` calls (``single_instance``) and opens a review window for
-each file they send, sharing its loaded models; each caller waits for its own file's outcome. An ``edit``
-process that became the running instance exits when its last window closes, with its own file's outcome as
-exit status (``edit_command.EXIT_STATUS``).
+The running instance, whether the main window (``serve_other_instances``, from ``app.run``) or the process
+that opened the first review window, listens for later ``edit`` calls (``single_instance``) and opens a
+review window for each file they send, sharing its loaded models; each caller waits for its own file's
+outcome. An ``edit`` process that became the running instance exits when its last window closes, with its
+own file's outcome as exit status (``edit_command.EXIT_STATUS``). It has no main window, so it refuses the
+photos a later plain launch offers, and that launch opens its own window.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Slot
@@ -23,7 +25,7 @@ from enlighten_desktop.ui.app import make_application
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
 from enlighten_desktop.ui.review_window import ReviewWindow
 from enlighten_desktop.ui.settings import AppSettings
-from enlighten_desktop.ui.single_instance import EditRequest, EditServer, Outcome, hand_off
+from enlighten_desktop.ui.single_instance import EditRequest, InstanceServer, Outcome, hand_off
 
 log = logging.getLogger(__name__)
 
@@ -65,19 +67,24 @@ class ReviewHost(QObject):
         self.open(request.path).finished.connect(request.answer)
 
 
-def serve_edits(*, settings: AppSettings, models: ModelCache | None = None, parent: QObject,
-                name: str | None = None) -> ReviewHost | None:
+def serve_other_instances(*, settings: AppSettings, models: ModelCache | None = None, parent: QObject,
+                          name: str | None = None,
+                          open_paths: Callable[[list[Path]], object] | None = None) -> ReviewHost | None:
     """Make this process (the main window's) the running instance that ``edit`` calls hand their files to,
-    opening their review windows on ``settings`` and ``models``; None when another instance already is."""
-    server = EditServer(name=name, parent=parent)
+    opening their review windows on ``settings`` and ``models``, and that later launches hand their photos
+    to (``open_paths``); None when another instance already is."""
+    server = InstanceServer(name=name, parent=parent)
     if not server.listen():
         return None
     host = ReviewHost(settings=settings, models=models, parent=server)
     server.edit_requested.connect(host.open_request)
+    if open_paths is not None:
+        server.accepts_open = True
+        server.open_requested.connect(open_paths)
     return host
 
 
-def _hand_off_or_listen(path: Path, server: EditServer) -> Outcome | None:
+def _hand_off_or_listen(path: Path, server: InstanceServer) -> Outcome | None:
     """The outcome from the running instance, or None once this process has become the running one."""
     for _attempt in range(START_ATTEMPTS):
         outcome = hand_off(path, name=server.name)
@@ -95,7 +102,7 @@ def run_edit(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     path = edit_path(args.file)
     app = make_application()
-    server = EditServer(parent=app)
+    server = InstanceServer(parent=app)
     outcome = _hand_off_or_listen(path, server)
     if outcome is None:
         host = ReviewHost(settings=AppSettings(), model_path=args.model, parent=app)

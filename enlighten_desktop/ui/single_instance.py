@@ -1,12 +1,16 @@
-"""One running app per user: a second ``enlighten-desktop edit FILE`` hands FILE to the running one.
+"""One running app per user: a second ``enlighten-desktop edit FILE`` hands FILE to the running one, and a
+second ``enlighten-desktop [PHOTOS]`` (a double-click in Explorer or a file manager starts one) hands its
+photos to the running main window instead of opening a second window over the same persisted queue.
 
 The first instance listens on a local socket (QLocalServer: a Unix domain socket on Linux and macOS, a named
-pipe on Windows). A later instance connects, sends one request and waits for the answer, which comes when
-the user has saved or cancelled that file, so the host that launched it learns the outcome from its exit
-status as if it had opened the window itself.
+pipe on Windows). A later instance connects, sends one request and waits for the answer. An edit is answered
+when the user has saved or cancelled that file, so the host that launched it learns the outcome from its exit
+status as if it had opened the window itself; an open is answered at once.
 
 Protocol, one UTF-8 JSON object per line: request ``{"edit": "/absolute/path"}``; answer
-``{"result": "saved" | "not saved" | "failed", "message": "..."}``.
+``{"result": "saved" | "not saved" | "failed", "message": "..."}``. Request ``{"open": ["/absolute/path",
+...]}`` (maybe empty: bring the window forward); answer ``{"result": "opened"}``, or ``{"result": "refused"}``
+from an instance that has no main window (an ``edit`` process showing only its review window).
 
 Starting is guarded by a QLockFile, so two instances launched at the same moment cannot both become the
 server; a socket left behind by a crashed instance is removed by the one that holds the lock.
@@ -29,6 +33,7 @@ from enlighten_desktop.edit_command import FAILED
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_MS = 1000
+OPENED, REFUSED = "opened", "refused"
 
 
 def server_name() -> str:
@@ -55,17 +60,16 @@ class EditRequest(QObject):
 
     def answer(self, outcome: Outcome) -> None:
         """Send the outcome and close the connection (a no-op when the other process has gone)."""
-        if self._socket.state() == QLocalSocket.LocalSocketState.ConnectedState:
-            reply = {"result": outcome.result, "message": outcome.message}
-            self._socket.write((json.dumps(reply) + "\n").encode())
-            self._socket.flush()
-            self._socket.disconnectFromServer()
+        _reply(self._socket, {"result": outcome.result, "message": outcome.message})
 
 
-class EditServer(QObject):
-    """Listens for other instances; emits ``edit_requested`` with an EditRequest for each file sent."""
+class InstanceServer(QObject):
+    """Listens for other instances; emits ``edit_requested`` with an EditRequest for each file sent, and
+    ``open_requested`` with the photos of each open request once ``accepts_open`` is set (a main window
+    sets it)."""
 
     edit_requested = Signal(object)  # EditRequest
+    open_requested = Signal(list)  # list[Path]
 
     def __init__(self, *, name: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -74,6 +78,7 @@ class EditServer(QObject):
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._on_connection)
         self._lock = QLockFile(str(Path(QDir.tempPath()) / f"{self.name}.lock"))
+        self.accepts_open = False
 
     def listen(self) -> bool:
         """Become the running instance. False when another one holds the lock (it is starting or running)."""
@@ -101,13 +106,52 @@ class EditServer(QObject):
             return
         line = bytes(socket.readLine().data())
         try:
-            path = Path(json.loads(line)["edit"])
+            request = json.loads(line)
+            opened = [Path(p) for p in request["open"]] if "open" in request else None
+            edited = Path(request["edit"]) if opened is None else None
         except (ValueError, KeyError, TypeError):
             log.warning("Ignoring a malformed request on %s: %r", self.name, line[:200])
             socket.disconnectFromServer()
             return
         socket.readyRead.disconnect()
-        self.edit_requested.emit(EditRequest(path=path, socket=socket, parent=socket))
+        if edited is not None:
+            self.edit_requested.emit(EditRequest(path=edited, socket=socket, parent=socket))
+        elif self.accepts_open:
+            _reply(socket, {"result": OPENED})
+            self.open_requested.emit(opened)
+        else:
+            _reply(socket, {"result": REFUSED})
+
+
+def _reply(socket: QLocalSocket, reply: dict[str, str]) -> None:
+    """Send one answer line and close the connection (a no-op when the other process has gone)."""
+    if socket.state() == QLocalSocket.LocalSocketState.ConnectedState:
+        socket.write((json.dumps(reply) + "\n").encode())
+        socket.flush()
+        socket.disconnectFromServer()
+
+
+def _send(request: dict, name: str | None) -> QLocalSocket | None:
+    """Connect to the running instance and send ``request``; None when none is running."""
+    socket = QLocalSocket()
+    socket.connectToServer(name or server_name())
+    if not socket.waitForConnected(CONNECT_TIMEOUT_MS):
+        return None
+    socket.write((json.dumps(request) + "\n").encode())
+    socket.waitForBytesWritten(CONNECT_TIMEOUT_MS)
+    return socket
+
+
+def _answer(socket: QLocalSocket, timeout_ms: int) -> dict:
+    """The answer line (blocking, no event loop). Raises ConnectionError when the instance goes away (or
+    stays silent past ``timeout_ms``; -1: no limit) first, ValueError when the answer is unreadable."""
+    while not socket.canReadLine():
+        if not socket.waitForReadyRead(timeout_ms):
+            raise ConnectionError
+    answer = json.loads(bytes(socket.readLine().data()))
+    if not isinstance(answer, dict) or "result" not in answer:
+        raise ValueError(f"no result in {answer!r}")
+    return answer
 
 
 def hand_off(path: Path, *, name: str | None = None) -> Outcome | None:
@@ -116,18 +160,29 @@ def hand_off(path: Path, *, name: str | None = None) -> Outcome | None:
     Returns None when no instance is running. A running instance that goes away before answering gives
     a FAILED outcome.
     """
-    socket = QLocalSocket()
-    socket.connectToServer(name or server_name())
-    if not socket.waitForConnected(CONNECT_TIMEOUT_MS):
+    socket = _send({"edit": str(path)}, name)
+    if socket is None:
         return None
-    socket.write((json.dumps({"edit": str(path)}) + "\n").encode())
-    socket.waitForBytesWritten(CONNECT_TIMEOUT_MS)
-    while not socket.canReadLine():
-        # -1: the user may take as long as they like over the review.
-        if not socket.waitForReadyRead(-1):
-            return Outcome(FAILED, "The running Enlighten Desktop closed before the edit was finished.")
     try:
-        reply = json.loads(bytes(socket.readLine().data()))
-        return Outcome(str(reply["result"]), str(reply.get("message", "")))
-    except (ValueError, KeyError, TypeError) as err:
+        # No time limit: the user may take as long as they like over the review.
+        answer = _answer(socket, -1)
+    except ConnectionError:
+        return Outcome(FAILED, "The running Enlighten Desktop closed before the edit was finished.")
+    except ValueError as err:
         return Outcome(FAILED, f"Unreadable answer from the running Enlighten Desktop: {err}")
+    return Outcome(str(answer["result"]), str(answer.get("message", "")))
+
+
+def hand_open(paths: list[Path], *, name: str | None = None) -> bool | None:
+    """Send photos (absolute paths; none: just bring the window forward) to the running main window.
+
+    True when it took them, False when it could not (no main window there, or no answer: this process
+    then opens its own window), None when no instance is running.
+    """
+    socket = _send({"open": [str(p) for p in paths]}, name)
+    if socket is None:
+        return None
+    try:
+        return _answer(socket, CONNECT_TIMEOUT_MS * 5)["result"] == OPENED
+    except (ConnectionError, ValueError):
+        return False

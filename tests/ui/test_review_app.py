@@ -1,6 +1,6 @@
 """`enlighten-desktop edit FILE` with a window: later calls are handed to the running instance.
 
-The first test runs the receiving side in the test (real EditServer and ReviewHost) with the sender in a
+The first test runs the receiving side in the test (real InstanceServer and ReviewHost) with the sender in a
 second process; the second runs both sides as real `enlighten-desktop edit` processes.
 """
 
@@ -19,7 +19,7 @@ import tifffile
 from PySide6.QtCore import QObject, Qt
 
 from enlighten_desktop.edit_command import SAVED
-from enlighten_desktop.ui.review_app import serve_edits
+from enlighten_desktop.ui.review_app import serve_other_instances
 from tests.ui.test_review_window import write_tiff16
 from tests.ui.test_single_instance import client
 
@@ -36,8 +36,9 @@ def test_the_running_app_opens_a_review_for_a_file_sent_by_another_edit_and_answ
     settings.model_path = contract_model_path
     owner = QObject()  # stands for the running app's QApplication
     name = f"enlighten-test-{uuid.uuid4().hex[:10]}"
-    host = serve_edits(settings=settings, parent=owner, name=name)
-    assert host is not None and serve_edits(settings=settings, parent=owner, name=name) is None  # one only
+    host = serve_other_instances(settings=settings, parent=owner, name=name)
+    assert host is not None
+    assert serve_other_instances(settings=settings, parent=owner, name=name) is None  # one only
     try:
         other = client(photo, name)
         qtbot.waitUntil(lambda: len(host.windows) == 1, timeout=20000)
@@ -49,7 +50,7 @@ def test_the_running_app_opens_a_review_for_a_file_sent_by_another_edit_and_answ
         qtbot.waitUntil(lambda: other.poll() is not None, timeout=30000)  # the event loop runs the save
         out, err = other.communicate(timeout=10)
     finally:
-        host.parent().close()  # the EditServer
+        host.parent().close()  # the InstanceServer
     assert out.splitlines() == [SAVED, f"Saved {photo.resolve()}"], err
     assert (tifffile.imread(photo) > before).mean() > 0.9  # the sender's file was enhanced
 

@@ -1,4 +1,5 @@
-"""The single-instance hand-off over a real QLocalServer, with the client in a second process."""
+"""The single-instance hand-offs (edit and open) over a real QLocalServer, with the client in a second
+process."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from PySide6.QtCore import QDir
 
 from enlighten_desktop.edit_command import FAILED, SAVED
-from enlighten_desktop.ui.single_instance import EditServer, Outcome, hand_off
+from enlighten_desktop.ui.single_instance import InstanceServer, Outcome, hand_off, hand_open
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENT = ("import sys; from enlighten_desktop.ui.single_instance import hand_off; "
@@ -28,7 +29,7 @@ def name() -> str:
 
 @pytest.fixture
 def server(qtbot, name):
-    server = EditServer(name=name)
+    server = InstanceServer(name=name)
     yield server
     server.close()
 
@@ -64,11 +65,46 @@ def test_a_running_instance_that_goes_away_without_answering_is_reported(qtbot, 
 
 def test_without_a_running_instance_there_is_no_hand_off(qtbot, name, tmp_path):
     assert hand_off(tmp_path / "x.tif", name=name) is None
+    assert hand_open([tmp_path / "x.tif"], name=name) is None
+
+
+OPEN_CLIENT = ("import sys; from pathlib import Path; "
+               "from enlighten_desktop.ui.single_instance import hand_open; "
+               "print(hand_open([Path(p) for p in sys.argv[2:]], name=sys.argv[1]))")
+
+
+def open_client(paths: list[Path], name: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, "-c", OPEN_CLIENT, name, *map(str, paths)], env=env, cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_photos_opened_by_a_second_launch_go_to_the_running_main_window(qtbot, server, name, tmp_path):
+    assert server.listen()
+    server.accepts_open = True
+    photos = [tmp_path / "a.jpg", tmp_path / "folder with spaces"]
+    other = open_client(photos, name)
+    with qtbot.waitSignal(server.open_requested, timeout=20000) as request:
+        pass
+    assert request.args[0] == photos
+    out, err = other.communicate(timeout=20)
+    assert out.strip() == "True", err
+
+
+def test_an_instance_without_a_main_window_refuses_photos_so_the_launch_opens_its_own(qtbot, server, name,
+                                                                                       tmp_path):
+    assert server.listen()  # an `edit` process: accepts_open stays False
+    opened: list = []
+    server.open_requested.connect(opened.append)
+    other = open_client([tmp_path / "a.jpg"], name)
+    qtbot.waitUntil(lambda: other.poll() is not None, timeout=20000)  # the event loop answers it
+    out, err = other.communicate(timeout=20)
+    assert out.strip() == "False" and not opened, err
 
 
 def test_only_one_instance_listens_and_the_next_one_may_once_it_has_closed(qtbot, server, name):
     assert server.listen()
-    second = EditServer(name=name)
+    second = InstanceServer(name=name)
     assert not second.listen()
     server.close()
     assert second.listen()
