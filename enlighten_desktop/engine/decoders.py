@@ -3,7 +3,8 @@
 Pillow opens every file (header only): that gives the format, the size for the pixel limit, ICC, EXIF, XMP.
 Pillow also decodes 8-bit pixels. It would truncate 16-bit colour to 8 bits, so 16-bit samples come from
 tifffile (TIFF, with imagecodecs for LZW), imagecodecs' libpng (PNG) and pillow-heif (10/12-bit HEIF, scaled
-to 16 bits by libheif).
+to 16 bits by libheif). For JPEGs the DC steps of the quantisation tables and the chroma layout come along,
+for ``deblock``.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import imagecodecs
 import numpy as np
 import pillow_heif
 import tifffile
-from PIL import Image, ImageCms, UnidentifiedImageError
+from PIL import Image, ImageCms, JpegImagePlugin, UnidentifiedImageError
 
+from .deblock import JpegQuantisation
 from .errors import ImageReadError, ImageTooLargeError, UnsupportedFormatError
 from .metadata import XMP_TAG, descriptive_exif
 
@@ -64,6 +66,7 @@ class Decoded:
     exif: Image.Exif  # as stored, orientation included
     xmp: bytes | None
     compression: str | None  # TIFF only: "none", "lzw", "deflate", "packbits" or Pillow's name for others
+    jpeg_quantisation: JpegQuantisation | None = None  # JPEG (not CMYK) only: for smoothing its blocks
 
 
 @contextmanager
@@ -134,6 +137,7 @@ def decode(path: Path, *, max_pixels: int) -> Decoded:
         compression = _TIFF_COMPRESSION_NAMES.get(
             image.info.get("compression"), image.info.get("compression")
         )
+        quantisation = _jpeg_quantisation(image) if kind == "JPEG" and image.mode in ("L", "RGB") else None
     return Decoded(
         samples=samples,
         format=kind,
@@ -141,7 +145,26 @@ def decode(path: Path, *, max_pixels: int) -> Decoded:
         exif=exif,
         xmp=xmp.encode() if isinstance(xmp, str) else xmp,
         compression=compression if kind == "TIFF" else None,
+        jpeg_quantisation=quantisation,
     )
+
+
+# JpegImagePlugin.get_sampling: 0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0 (chroma block size in pixels, rows x columns).
+_CHROMA_BLOCKS = {0: (8, 8), 1: (8, 16), 2: (16, 16)}
+
+
+def _jpeg_quantisation(image: Image.Image) -> JpegQuantisation | None:
+    """The DC steps and chroma layout; None where the header is unusual (then nothing is smoothed)."""
+    tables = getattr(image, "quantization", None) or {}
+    if 0 not in tables:
+        return None
+    if image.mode == "L":
+        return JpegQuantisation(luma_dc=int(tables[0][0]), chroma_dc=None, chroma_block=(8, 8))
+    sampling = JpegImagePlugin.get_sampling(image)
+    if 1 not in tables or sampling not in _CHROMA_BLOCKS:
+        return None
+    return JpegQuantisation(luma_dc=int(tables[0][0]), chroma_dc=int(tables[1][0]),
+                            chroma_block=_CHROMA_BLOCKS[sampling])
 
 
 def _pillow_samples(path: Path, image: Image.Image, icc: bytes | None) -> tuple[np.ndarray, bytes | None]:

@@ -11,6 +11,9 @@ treated as sRGB and written without one (none is invented). Raw files are develo
 profile. CMYK is the one conversion: to sRGB through its own profile (then tagged sRGB), or naively if it
 has none.
 
+JPEG block steps: ``read_image`` smooths the 8x8 block means of JPEGs within their quantisation step
+(``deblock``), so lifted shadows do not show the compression blocks; pixels move by at most that step.
+
 Pixels: uint8 / 255 and uint16 / 65535 to float32 (exact: a 16-bit value survives read -> write unchanged);
 written back as round(value * 255) or round(value * 65535). Grey (L, LA, 16-bit grey) is replicated to RGB for
 the model and written back as RGB. Palette becomes RGB, or RGBA when it has transparency. Alpha is returned
@@ -46,7 +49,7 @@ from pathlib import Path
 import numpy as np
 from PIL import ImageOps
 
-from . import decoders, rawdecode
+from . import deblock, decoders, rawdecode
 from .decoders import SRGB_ICC
 from .encoders import ENCODERS, TIFF_COMPRESSIONS
 from .errors import ImageReadError, ImageWriteError, OutputExistsError, UnsupportedFormatError
@@ -114,11 +117,14 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PI
         )
         return LoadedImage(path=path, rgb=_to_float(raw.rgb), alpha=None, metadata=metadata)
     decoded = decoders.decode(path, max_pixels=max_pixels)
-    samples = decoded.samples
+    if decoded.jpeg_quantisation is not None:
+        # Before orientation: the block grid starts at the stored image's top-left pixel.
+        values = deblock.smooth_blocks(decoded.samples, decoded.jpeg_quantisation)
+    else:
+        values = _to_float(decoded.samples)
     orientation = orientation_of(decoded.exif)
     if orientation != 1:
-        samples = _UPRIGHT[orientation](samples)
-    values = _to_float(samples)
+        values = _UPRIGHT[orientation](values)
     rgb = values[..., :3] if values.shape[2] >= 3 else np.repeat(values[..., :1], 3, axis=2)
     alpha = values[..., -1] if values.shape[2] in (2, 4) else None
     metadata = ImageMetadata(
