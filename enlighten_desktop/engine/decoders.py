@@ -160,6 +160,8 @@ def _jpeg_quantisation(image: Image.Image) -> JpegQuantisation | None:
         return None
     if image.mode == "L":
         return JpegQuantisation(luma_dc=int(tables[0][0]), chroma_dc=None, chroma_block=(8, 8))
+    if image.info.get("adobe_transform") == 0:
+        return None  # an Adobe JPEG that stores RGB itself, not YCbCr: its tables are not luma and chroma
     sampling = JpegImagePlugin.get_sampling(image)
     if 1 not in tables or sampling not in _CHROMA_BLOCKS:
         return None

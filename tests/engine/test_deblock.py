@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import imagecodecs
 import numpy as np
 import pytest
 from PIL import Image
@@ -88,3 +89,13 @@ def test_other_formats_are_read_exactly(tmp_path) -> None:
     levels = np.clip(dark_gradient().round(), 0, 255).astype(np.uint8)
     Image.fromarray(levels).save(tmp_path / "sky.png")
     assert np.array_equal(read_image(tmp_path / "sky.png").rgb, levels.astype(np.float32) / 255)
+
+
+def test_a_jpeg_that_stores_rgb_itself_is_read_as_decoded(tmp_path) -> None:
+    # Adobe's RGB-coded JPEGs have no luma and chroma to smooth: their tables mean something else.
+    levels = np.clip(dark_gradient().round(), 0, 255).astype(np.uint8)
+    path = tmp_path / "rgb-coded.jpg"
+    path.write_bytes(imagecodecs.jpeg8_encode(levels, level=30, colorspace="RGB", outcolorspace="RGB"))
+    with Image.open(path) as image:
+        assert image.info["adobe_transform"] == 0
+    assert np.array_equal(read_image(path).rgb, plain_decode(path) / 255)
