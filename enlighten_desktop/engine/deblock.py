@@ -90,13 +90,7 @@ def _toward_neighbours(grid: np.ndarray, factor: int, *, axis: int) -> np.ndarra
     shape = [1] * (grid.ndim + 1)
     shape[axis + 1] = factor
     offsets = offsets.reshape(shape)
-    # grid[i] - grid[i - 1] and grid[i + 1] - grid[i]; the first half of a block looks back, the rest ahead.
+    # grid[i] - grid[i - 1] and grid[i + 1] - grid[i]: the first half of a block looks back, the rest ahead.
     back = np.expand_dims(np.diff(grid, axis=axis, prepend=np.take(grid, [0], axis=axis)), axis + 1)
     ahead = np.expand_dims(np.diff(grid, axis=axis, append=np.take(grid, [-1], axis=axis)), axis + 1)
-    moved = np.empty(grid.shape[: axis + 1] + (factor,) + grid.shape[axis + 1:], dtype=np.float32)
-    half = factor // 2
-    first, second = [slice(None)] * moved.ndim, [slice(None)] * moved.ndim
-    first[axis + 1], second[axis + 1] = slice(None, half), slice(half, None)
-    np.multiply(np.take(offsets, range(half), axis=axis + 1), back, out=moved[tuple(first)])
-    np.multiply(np.take(offsets, range(half, factor), axis=axis + 1), ahead, out=moved[tuple(second)])
-    return moved
+    return np.where(offsets < 0, offsets * back, offsets * ahead)
