@@ -1,5 +1,7 @@
 """``python -m training evaluate``: NIQE per set (input, baselines, model side by side), PSNR/SSIM where
 reference frames exist, a table printed and written as CSV and Markdown, and a contact sheet per set.
+With ``--no-harm DIR``, also the no-harm report on well-exposed photos (training.no_harm): each output against
+its own input, with issue 13's PASS/FAIL bars.
 
 Reference pairing follows shared/data/dev_eval: ``sNNN.jpg`` in the reference folder is the well-exposed frame
 of every ``sNNN_*.jpg`` in a low-light folder (a file with the same stem pairs too).
@@ -18,9 +20,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from training import no_harm
 from training.contact_sheet import contact_sheet, evenly_spaced
-from training.enhancers import LUMA601, Enhancer, OnnxEnhancer, gamma_curve
-from training.metrics import psnr, ssim
+from training.enhancers import Enhancer, OnnxEnhancer, gamma_curve
+from training.metrics import clipped_percent, mean_luma, psnr, ssim
 from training.niqe import niqe
 
 log = logging.getLogger(__name__)
@@ -29,12 +32,14 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".
 BASELINES: dict[str, Enhancer] = {"gamma": gamma_curve}
 INPUT, MODEL, REFERENCE = "input", "model", "reference"
 # Score field -> (column title, decimals).
-_COLUMNS = {"niqe": ("NIQE", 3), "psnr": ("PSNR", 2), "ssim": ("SSIM", 3), "luma": ("luma", 3)}
+_COLUMNS = {"niqe": ("NIQE", 3), "psnr": ("PSNR", 2), "ssim": ("SSIM", 3), "luma": ("luma", 3),
+            "clipped": ("clip%", 2)}
 
 
 @dataclass(frozen=True)
 class Score:
-    """One image of one set under one method. PSNR (dB) / SSIM are None without a reference frame."""
+    """One image of one set under one method. PSNR (dB) / SSIM are None without a reference frame; luma is the
+    mean BT.601 luminance in [0, 1]; clipped the percent of pixels with any channel >= 250."""
 
     set_name: str
     file: str
@@ -43,6 +48,7 @@ class Score:
     psnr: float | None
     ssim: float | None
     luma: float
+    clipped: float
 
 
 def list_images(folder: Path) -> list[Path]:
@@ -50,6 +56,15 @@ def list_images(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise FileNotFoundError(f"not a folder: {folder}")
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
+def images_to_show(folder: Path, sheet_rows: int) -> tuple[list[Path], set[int]]:
+    """The images of ``folder`` (FileNotFoundError when there are none) and the indices of those shown on a
+    contact sheet of ``sheet_rows`` rows."""
+    files = list_images(folder)
+    if not files:
+        raise FileNotFoundError(f"no images in {folder}")
+    return files, set(evenly_spaced(len(files), sheet_rows))
 
 
 def find_reference(image: Path, references: dict[str, Path]) -> Path | None:
@@ -63,11 +78,6 @@ def load_rgb(path: Path) -> np.ndarray:
         return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
 
 
-def mean_luma(rgb: np.ndarray) -> float:
-    """Mean BT.601 luminance of [H, W, 3] uint8 RGB, in [0, 1]."""
-    return float((rgb.astype(np.float64) / 255.0 @ LUMA601).mean())
-
-
 def score(set_name: str, file: str, method: str, rgb: np.ndarray, reference: np.ndarray | None) -> Score:
     """All metrics of one [H, W, 3] uint8 image; PSNR/SSIM against ``reference`` when there is one."""
     return Score(
@@ -78,6 +88,7 @@ def score(set_name: str, file: str, method: str, rgb: np.ndarray, reference: np.
         psnr=None if reference is None else psnr(rgb, reference),
         ssim=None if reference is None else ssim(rgb, reference),
         luma=mean_luma(rgb),
+        clipped=clipped_percent(rgb),
     )
 
 
@@ -93,11 +104,8 @@ def evaluate_set(
 
     Returns the scores and the contact sheet (``sheet_rows`` images spread over the set).
     """
-    files = list_images(folder)
-    if not files:
-        raise FileNotFoundError(f"no images in {folder}")
+    files, shown = images_to_show(folder, sheet_rows)
     methods = [INPUT, *enhancers]
-    shown = set(evenly_spaced(len(files), sheet_rows))
     scores: list[Score] = []
     scored_references: set[Path] = set()
     sheet: list[list[np.ndarray | None]] = []
@@ -121,11 +129,43 @@ def evaluate_set(
     return scores, contact_sheet(columns, sheet)
 
 
+def evaluate_no_harm(
+    *, folder: Path, enhancers: dict[str, Enhancer], sheet_rows: int
+) -> tuple[list[no_harm.Harm], Image.Image]:
+    """Put every well-exposed photo of ``folder`` through each enhancer and compare it with itself.
+
+    Returns the measurements and a contact sheet (input | each enhancer) of ``sheet_rows`` photos.
+    """
+    files, shown = images_to_show(folder, sheet_rows)
+    harms: list[no_harm.Harm] = []
+    sheet: list[list[np.ndarray | None]] = []
+    for index, path in enumerate(files):
+        rgb = load_rgb(path)
+        outputs = {name: enhance(rgb) for name, enhance in enhancers.items()}
+        harms += [no_harm.measure(path.name, name, rgb, output) for name, output in outputs.items()]
+        if index in shown:
+            sheet.append([rgb, *outputs.values()])
+        log.info("no-harm %d/%d %s", index + 1, len(files), path.name)
+    return harms, contact_sheet([INPUT, *enhancers], sheet)
+
+
+def write_no_harm(out: Path, harms: Sequence[no_harm.Harm], methods: Sequence[str], header: str) -> str:
+    """Write no_harm.csv, no_harm.md and no_harm_per_image.csv into ``out``; return the table and verdicts."""
+    rows = no_harm.summarise(harms, methods)
+    report = markdown_table(rows) + "\n" + "\n".join(no_harm.verdict_lines(harms, methods)) + "\n"
+    write_csv(out / "no_harm.csv", rows)
+    per_image = [vars(h) | {"luma_change": h.luma_change, "clip_growth": h.clip_growth} for h in harms]
+    write_csv(out / "no_harm_per_image.csv", per_image)
+    (out / "no_harm.md").write_text(header + report)
+    return report
+
+
 def summarise(scores: Sequence[Score], methods: Sequence[str]) -> list[dict[str, str]]:
     """One row per set (and an ``all`` row over every image when there are several sets).
 
-    Columns: set, images, then NIQE / PSNR / SSIM / luma for each method side by side (blank where the
-    metric does not apply). Values are formatted strings, ready for CSV and Markdown.
+    Columns: set, images, then NIQE / PSNR / SSIM / luma / clip% for each method side by side (blank where the
+    metric does not apply), then for each enhancer the percent of its outputs whose clipped-highlight area is
+    larger than the input's ("clip grew"). Values are formatted strings, ready for CSV and Markdown.
     """
     sets = list(dict.fromkeys(s.set_name for s in scores))
     groups = [(name, [s for s in scores if s.set_name == name]) for name in sets]
@@ -138,6 +178,11 @@ def summarise(scores: Sequence[Score], methods: Sequence[str]) -> list[dict[str,
             for method in methods:
                 values = [v for s in group if s.method == method and (v := getattr(s, metric)) is not None]
                 row[f"{title} {method}"] = f"{np.mean(values):.{digits}f}" if values else ""
+        clipped_input = {(s.set_name, s.file): s.clipped for s in group if s.method == INPUT}
+        for method in methods:
+            if method not in (INPUT, REFERENCE):
+                grew = [s.clipped > clipped_input[s.set_name, s.file] for s in group if s.method == method]
+                row[f"clip grew {method}"] = f"{100 * np.mean(grew):.1f}" if grew else ""
         rows.append(row)
     return rows
 
@@ -170,7 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
         "against reference frames where given; a table (printed, CSV, Markdown) and contact sheets.",
     )
     add = parser.add_argument
-    add("folders", nargs="+", type=Path, metavar="DIR", help="one folder per image set")
+    add("folders", nargs="*", type=Path, metavar="DIR", help="one folder per image set")
+    add("--no-harm", type=Path, metavar="DIR", help="well-exposed photos: report how much each method "
+        "changes them (luminance, PSNR against the input, clipped highlights) against issue 13's bars")
     add("--model", type=Path, help="ONNX model (docs/MODEL_CONTRACT.md); omit to score baselines only")
     add("--ref", type=Path, help="reference frames: sNNN.jpg pairs with sNNN_*.jpg in a set")
     add("--out", type=Path, default=Path("evaluation"), help="output folder (default: %(default)s)")
@@ -181,14 +228,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    """Run the evaluation; writes summary.csv, summary.md, per_image.csv and <set>_contact.jpg into --out."""
-    args = build_parser().parse_args(argv)
+    """Run the evaluation; writes summary.csv, summary.md, per_image.csv and <set>_contact.jpg into --out
+    (and no_harm.csv, no_harm.md, no_harm_per_image.csv, no_harm_contact.jpg with --no-harm)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.folders and args.no_harm is None:
+        parser.error("give at least one set folder or --no-harm DIR")
+    if args.no_harm is not None and args.model is None and not args.baseline:
+        parser.error("--no-harm needs --model or --baseline: there is nothing to put the photos through")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     enhancers: dict[str, Enhancer] = {name: BASELINES[name] for name in dict.fromkeys(args.baseline)}
     if args.model is not None:
         enhancers[MODEL] = OnnxEnhancer(path=args.model, threads=args.threads)
-    references = {} if args.ref is None else {p.stem: p for p in list_images(args.ref)}
     args.out.mkdir(parents=True, exist_ok=True)
+    header = f"Model: `{args.model}`\n\n" if args.model else "No model: input and baselines only.\n\n"
+    if args.folders:
+        sys.stdout.write(_evaluate_sets(args, enhancers, header))
+    if args.no_harm is not None:
+        harms, sheet = evaluate_no_harm(folder=args.no_harm, enhancers=enhancers, sheet_rows=args.sheet_rows)
+        sheet.save(args.out / "no_harm_contact.jpg", quality=90)
+        title = f"No harm on `{args.no_harm}`. {header}"
+        sys.stdout.write(write_no_harm(args.out, harms, list(enhancers), title))
+    log.info("wrote %s", args.out)
+    return 0
+
+
+def _evaluate_sets(args: argparse.Namespace, enhancers: dict[str, Enhancer], header: str) -> str:
+    """The per-set evaluation of ``main``; writes its files and returns the table."""
+    references = {} if args.ref is None else {p.stem: p for p in list_images(args.ref)}
     scores: list[Score] = []
     for folder, name in zip(args.folders, set_names(args.folders), strict=True):
         set_scores, sheet = evaluate_set(
@@ -205,8 +272,5 @@ def main(argv: list[str]) -> int:
     table = markdown_table(rows)
     write_csv(args.out / "summary.csv", rows)
     write_csv(args.out / "per_image.csv", [vars(s) for s in scores])
-    header = f"Model: `{args.model}`\n\n" if args.model else "No model: input and baselines only.\n\n"
     (args.out / "summary.md").write_text(header + table)
-    sys.stdout.write(table)
-    log.info("wrote %s", args.out)
-    return 0
+    return table

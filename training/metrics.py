@@ -1,7 +1,7 @@
-"""Full-reference metrics against a reference frame: PSNR and SSIM on 8-bit RGB.
+"""Image metrics on 8-bit RGB: PSNR and SSIM against a reference frame, mean luminance and clipped highlights.
 
-Both follow the usual published definitions so the numbers compare with papers: PSNR over all three channels
-with a peak of 255; SSIM of Wang et al. (2004) with an 11x11 Gaussian window (sigma 1.5), K1 = 0.01,
+PSNR and SSIM follow the usual published definitions so the numbers compare with papers: PSNR over all three
+channels with a peak of 255; SSIM of Wang et al. (2004) with an 11x11 Gaussian window (sigma 1.5), K1 = 0.01,
 K2 = 0.03, the map averaged over the 'valid' region (5 px border dropped) of each channel, then over channels.
 """
 
@@ -10,12 +10,17 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
+from training.enhancers import LUMA601
+
 _PEAK = 255.0
 _SIGMA = 1.5
 # truncate * sigma = 5 px: the 11x11 window of Wang et al.
 _TRUNCATE = 5 / _SIGMA
 _C1 = (0.01 * _PEAK) ** 2
 _C2 = (0.03 * _PEAK) ** 2
+CLIP_LEVEL = 250
+"""A pixel counts as a clipped highlight when any channel is at least this (issue 13's definition): 250 rather
+than 255 because JPEG ringing and chroma subsampling keep blown skies a few levels below the ceiling."""
 
 
 def _check_pair(image: np.ndarray, reference: np.ndarray) -> None:
@@ -54,3 +59,13 @@ def ssim(image: np.ndarray, reference: np.ndarray) -> float:
         denominator = (mu_x**2 + mu_y**2 + _C1) * (var_x + var_y + _C2)
         scores.append(np.mean(numerator / denominator))
     return float(np.mean(scores))
+
+
+def mean_luma(rgb: np.ndarray) -> float:
+    """Mean BT.601 luminance of [H, W, 3] uint8 RGB, in [0, 1]."""
+    return float((rgb.astype(np.float64) / 255.0 @ LUMA601).mean())
+
+
+def clipped_percent(rgb: np.ndarray) -> float:
+    """Share of the pixels of [H, W, 3] uint8 RGB with any channel >= CLIP_LEVEL, in percent (0..100)."""
+    return float((rgb >= CLIP_LEVEL).any(axis=2).mean() * 100.0)

@@ -108,7 +108,17 @@ def test_evaluate_without_model_or_references_scores_input_and_baseline(
     (row,) = _read_csv(out / "summary.csv")
     assert row["set"] == "low"
     filled = [k for k in row if row[k]]
-    assert filled == ["set", "images", "NIQE input", "NIQE gamma", "luma input", "luma gamma"]
+    assert filled == [
+        "set",
+        "images",
+        "NIQE input",
+        "NIQE gamma",
+        "luma input",
+        "luma gamma",
+        "clip% input",
+        "clip% gamma",
+        "clip grew gamma",
+    ]
     assert "No model" in (out / "summary.md").read_text()
 
 
