@@ -154,6 +154,22 @@ def train_main(argv: list[str]) -> int:
     return 0
 
 
+_COMMAND_HELP = {
+    "train": "train the generator on folders of unpaired low-light and normal-light photos",
+    "export": "turn a training checkpoint into an ONNX model for the app, checked against PyTorch",
+    "evaluate": "score models on folders of photos: NIQE, PSNR/SSIM where references exist, contact sheets",
+}
+
+
+def _help(commands: tuple[str, ...]) -> str:
+    """What ``python -m training --help`` prints: the sub-commands and what each does."""
+    width = max(map(len, commands))
+    lines = [f"  {name:<{width}}  {_COMMAND_HELP.get(name, '')}".rstrip() for name in commands]
+    return (f"usage: python -m training {{{'|'.join(commands)}}} [options]\n\nTrain, export and evaluate the "
+            "EnlightenGAN generator of Enlighten Desktop.\n\ncommands:\n" + "\n".join(lines) +
+            "\n\n`python -m training COMMAND --help` lists a command's options.\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     is_main_rank = os.environ.get("RANK", "0") == "0"
@@ -162,8 +178,11 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     commands = ("train", "export", "evaluate")
+    if argv[:1] in (["-h"], ["--help"]):
+        sys.stdout.write(_help(commands))
+        return 0
     if not argv or argv[0] not in commands:
-        sys.stderr.write(f"usage: python -m training {{{'|'.join(commands)}}} [options]\n")
+        sys.stderr.write(_help(commands))
         return 2
     command, rest = argv[0], argv[1:]
     if command == "train":
