@@ -38,11 +38,9 @@ are never written. Raw EXIF: see ``rawdecode``.
 
 from __future__ import annotations
 
-import errno
+import io
 import logging
 import os
-import secrets
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +50,9 @@ from PIL import ImageOps
 from . import deblock, decoders, rawdecode
 from .decoders import SRGB_ICC
 from .encoders import ENCODERS, TIFF_COMPRESSIONS
-from .errors import ImageReadError, ImageWriteError, OutputExistsError, UnsupportedFormatError
+from .errors import EnlightenError, ImageReadError, ImageWriteError, UnsupportedFormatError
 from .metadata import orientation_of, upright_exif_bytes, upright_xmp
+from .safewrite import write_file
 
 log = logging.getLogger(__name__)
 
@@ -172,11 +171,12 @@ def write_image(
     """Encode ``rgb`` (H x W x 3 float, [0, 1], clipped) and ``alpha`` (H x W) to ``path`` atomically.
 
     ``format``: "jpeg", "png", "tiff" or "webp"; default from the suffix. ``bits``: 8 or 16 (16 for PNG and
-    TIFF only); default the source's ``metadata.bits`` where the format can hold it, else 8. Written to a
-    hidden temporary file in the same folder, flushed to disk and renamed over ``path``; on any failure the
-    temporary file is removed and an existing ``path`` is untouched. Raises OutputExistsError (exists and not
-    ``overwrite``), ImageWriteError (missing or read-only folder or file, disk full, encoder failure), and
-    UnsupportedFormatError (unknown format, 16 bits asked of JPEG/WebP). Returns ``path``.
+    TIFF only); default the source's ``metadata.bits`` where the format can hold it, else 8. Encoded in
+    memory and saved by ``safewrite.write_file``: checked writes, fsync, read back and opened as an image of
+    this size, then renamed over ``path``; on any failure an existing ``path`` is untouched. Raises
+    OutputExistsError (exists and not ``overwrite``), ImageWriteError (missing or read-only folder or file,
+    disk full, encoder failure), and UnsupportedFormatError (unknown format, 16 bits asked of JPEG/WebP).
+    Returns ``path``.
     """
     path = Path(path)
     fmt = _output_format(path, format)
@@ -190,20 +190,14 @@ def write_image(
             "choose TIFF or PNG."
         )
     compression = metadata.compression if metadata.compression in TIFF_COMPRESSIONS else None
-    encoder = ENCODERS[fmt]
-    _atomic_write(
-        path,
-        lambda fh: encoder(
-            fh,
-            samples,
-            icc=metadata.icc_profile,
-            exif=metadata.exif,
-            xmp=metadata.xmp,
-            quality=quality,
-            compression=compression,
-        ),
-        overwrite=overwrite,
-    )
+    encoded = io.BytesIO()
+    try:
+        ENCODERS[fmt](encoded, samples, icc=metadata.icc_profile, exif=metadata.exif, xmp=metadata.xmp,
+                      quality=quality, compression=compression)
+    except (OSError, ValueError) as err:
+        raise ImageWriteError(f"Cannot save {path.name}: the {fmt.upper()} encoder failed ({err}).") from err
+    height, width = samples.shape[:2]
+    write_file(path, encoded.getbuffer(), overwrite=overwrite, verify=_reads_back_as(fmt, width, height))
     return path
 
 
@@ -267,48 +261,16 @@ def _to_samples(rgb: np.ndarray, alpha: np.ndarray | None, bits: int) -> np.ndar
     return np.rint(np.clip(stacked, 0.0, 1.0) * scale).astype(dtype)
 
 
-def _atomic_write(target: Path, write, *, overwrite: bool) -> None:
-    """Run ``write(fh)`` on a temporary file next to ``target``, fsync it and rename it over ``target``."""
-    if not target.parent.is_dir():
-        raise ImageWriteError(f"Cannot save {target.name}: the folder {target.parent} does not exist.")
-    mode = None
-    if target.exists():
-        if not overwrite:
-            raise OutputExistsError(f"{target} already exists; choose another name or allow overwriting.")
-        mode = stat.S_IMODE(target.stat().st_mode)
-        # Respected even where the OS would allow the rename (POSIX, or root): the user marked it read-only.
-        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
-            raise ImageWriteError(f"Cannot save over {target}: the file is read-only.")
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        # Exclusive creation; permissions follow the umask, as for any file the user saves.
-        handle = open(temporary, "x+b")  # noqa: SIM115 - closed by the with block below
-    except OSError as err:
-        raise ImageWriteError(_write_failure(target, err)) from err
-    try:
-        with handle as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except (OSError, ValueError) as err:
-        temporary.unlink(missing_ok=True)
-        raise ImageWriteError(_write_failure(target, err)) from err
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+def _reads_back_as(fmt: str, width: int, height: int):
+    """A ``write_file`` check: the written file opens as a ``fmt`` image of ``width`` x ``height``."""
 
+    def verify(path: Path) -> None:
+        try:
+            with decoders.open_pillow(path, max_pixels=width * height) as image:
+                kind, size = decoders.FORMATS[image.format].lower(), image.size
+        except EnlightenError as err:
+            raise ValueError(f"the file written does not read back as an image ({err})") from err
+        if (kind, size) != (fmt, (width, height)):
+            raise ValueError(f"the file written reads back as {kind} {size}, not {fmt} {(width, height)}")
 
-def _write_failure(target: Path, err: Exception) -> str:
-    reasons = {
-        errno.EACCES: "permission denied (is the folder or file read-only or open in another program?)",
-        errno.EPERM: "permission denied (is the folder or file read-only or open in another program?)",
-        errno.EROFS: "the disk is read-only",
-        errno.ENOSPC: "the disk is full",
-        errno.EFBIG: "the file is too large for this disk or file system",
-        getattr(errno, "EDQUOT", -1): "your disk quota is exhausted",
-    }
-    reason = reasons.get(getattr(err, "errno", None), str(err) or type(err).__name__)
-    return f"Cannot save {target.name} in {target.parent}: {reason}."
+    return verify

@@ -106,9 +106,13 @@ def test_a_crash_mid_save_leaves_the_original_byte_for_byte(lightroom_tiff, cont
                file_limit=4096)
     assert run.returncode == -signal.SIGXFSZ, run.stderr  # killed by the kernel while writing
     assert lightroom_tiff.read_bytes() == before
-    # What the host sees is unchanged; the dead process could only leave its hidden temporary file.
+    # What the host sees is unchanged; the dead process could only leave its hidden temporary file, which the
+    # next edit in that folder removes.
     leftovers = {p.name for p in lightroom_tiff.parent.iterdir()} - {lightroom_tiff.name}
-    assert all(name.startswith(f".{lightroom_tiff.name}.") and name.endswith(".tmp") for name in leftovers)
+    assert all(name.startswith(".enlighten-") and name.endswith(f"-{lightroom_tiff.name}.tmp") for name in
+               leftovers)
+    assert edit(lightroom_tiff, "--apply", "--tile", "32", "--model", contract_model_path).returncode == 0
+    assert [p.name for p in lightroom_tiff.parent.iterdir()] == [lightroom_tiff.name]
 
 
 def test_a_failed_write_reports_the_reason_and_leaves_the_original_and_nothing_else(

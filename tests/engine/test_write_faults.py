@@ -1,0 +1,74 @@
+"""The write path forced to fail at every byte offset it writes (``os.write`` taking only so many bytes, as on
+a full disk): the file that was there stays byte for byte, no partial file or temporary is left, and the error
+says why."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+
+import pytest
+
+from enlighten_desktop.engine.errors import ImageWriteError
+from enlighten_desktop.engine.imageio import read_image, write_image
+from enlighten_desktop.engine.safewrite import clean_stale_temporaries
+from tests.engine.test_batch import save_photo
+from tests.faults import DiskFullAfter, sha256, temporaries
+
+
+@pytest.fixture
+def photo(tmp_path):
+    return save_photo(tmp_path / "photo.jpg")
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".tif", ".webp"])
+def test_a_save_cut_short_at_any_byte_keeps_the_file_it_was_replacing(tmp_path, monkeypatch, suffix):
+    source = read_image(save_photo(tmp_path / "in.png", size=(24, 16)))
+    target = tmp_path / f"photo{suffix}"
+    write_image(target, source.rgb * 0.5, metadata=source.metadata)  # the file a save replaces
+    before = sha256(target)
+    size = write_image(tmp_path / f"full{suffix}", source.rgb, metadata=source.metadata).stat().st_size
+    for room in range(size):
+        monkeypatch.setattr(os, "write", DiskFullAfter(room))
+        with pytest.raises(ImageWriteError, match=f"Cannot save photo{suffix} in .*: the disk is full"):
+            write_image(target, source.rgb, metadata=source.metadata, overwrite=True)
+        assert sha256(target) == before, room
+        assert temporaries(tmp_path) == [], room
+    monkeypatch.setattr(os, "write", DiskFullAfter(size))  # exactly enough room: saved, and it decodes
+    write_image(target, source.rgb, metadata=source.metadata, overwrite=True)
+    assert read_image(target).rgb.shape == (16, 24, 3)
+
+
+def test_a_write_that_takes_no_bytes_is_a_failure_not_a_silent_stop(tmp_path, monkeypatch, photo):
+    source = read_image(photo)
+    monkeypatch.setattr(os, "write", lambda fd, data: 0)
+    with pytest.raises(ImageWriteError, match="accepted no more bytes"):
+        write_image(tmp_path / "out.jpg", source.rgb, metadata=source.metadata)
+    assert not (tmp_path / "out.jpg").exists() and temporaries(tmp_path) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX flock marks a temporary file in use")
+def test_leftover_temporaries_of_a_killed_save_are_removed_but_one_in_use_is_not(tmp_path, photo):
+    dead = tmp_path / ".enlighten-0123abcd-photo.jpg.tmp"  # what kill -9 mid-save leaves: often 0 bytes
+    dead.touch()
+    legacy = tmp_path / ".photo.jpg.89abcdef.tmp"  # the name earlier versions used
+    legacy.touch()
+    busy = tmp_path / ".enlighten-fedcba98-other.png.tmp"
+    busy.write_bytes(b"being written")
+    mine = tmp_path / "holiday.enlighten.tmp"  # the user's, whatever it looks like
+    mine.touch()
+    with open(busy, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_SH)  # a save in progress (another run) holds it
+        assert set(clean_stale_temporaries(tmp_path)) == {dead, legacy}
+    assert busy.exists() and mine.exists()
+
+
+def test_the_next_save_in_a_folder_cleans_its_leftovers(tmp_path, photo):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    dead = folder / ".enlighten-0123abcd-x.jpg.tmp"
+    dead.touch()
+    source = read_image(photo)
+    write_image(folder / "x.jpg", source.rgb, metadata=source.metadata)
+    assert not dead.exists()
