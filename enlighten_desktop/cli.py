@@ -16,7 +16,7 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import TextIO
 
-from enlighten_desktop import __version__
+from enlighten_desktop import __version__, arguments
 from enlighten_desktop.edit_command import add_edit_parser, run_edit
 from enlighten_desktop.engine.errors import CancelledError, EnlightenError, ModelError
 from enlighten_desktop.engine.model import CONTRACT_VERSION, EnhancerModel, default_model_path
@@ -41,8 +41,9 @@ def _add_model_args(parser: argparse.ArgumentParser) -> None:
                         help="which bundled model to use (ignored with --model)")
     parser.add_argument("--provider", choices=sorted(PROVIDER_ALIASES), default="auto",
                         help="execution device; a missing one falls back to the CPU with a notice")
-    parser.add_argument("--device", type=int, default=0, help="GPU index for cuda and dml")
-    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: one per core)")
+    parser.add_argument("--device", type=arguments.int_range(0), default=0, help="GPU index for cuda and dml")
+    parser.add_argument("--threads", type=arguments.int_range(0), default=0,
+                        help="CPU threads (0: one per core)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,16 +55,22 @@ def build_parser() -> argparse.ArgumentParser:
     enh.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     enh.add_argument("-o", "--output", type=Path, help="output folder (default: beside each photo)")
     enh.add_argument("--recursive", action="store_true", help="include sub-folders (mirrored in -o)")
-    enh.add_argument("--strength", type=float, default=1.0, help="0 = original, 1 = full effect")
-    enh.add_argument("--tile", type=int, default=DEFAULT_TILE, help="tile size in px (0: whole image)")
+    enh.add_argument("--strength", type=arguments.strength, default=1.0, help="0 = original, 1 = full effect")
+    enh.add_argument("--tile", type=arguments.int_range(0), default=DEFAULT_TILE,
+                     help="tile size in px (0: whole image)")
     enh.add_argument("--format", choices=sorted(FORMATS), help="output format (default: the source's)")
     enh.add_argument("--bits", type=int, choices=(8, 16), help="output bit depth (default: the source's)")
-    enh.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality 1-100")
-    enh.add_argument("--template", default="{stem}_enlightened", help="output name; {stem} = source name")
+    enh.add_argument("--quality", type=arguments.int_range(1, 100), default=95,
+                     help="JPEG/WebP quality 1-100")
+    enh.add_argument("--template", type=arguments.template, default="{stem}_enlightened",
+                     help="output file name without suffix; must contain {stem} (the source's name)")
     enh.add_argument("--save-attention", action="store_true", help="also write the attention map (PNG)")
-    enh.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    enh.add_argument("--state", type=Path,
-                     help=f"resumable batch state file (default: {STATE_NAME} in the -o folder)")
+    enh.add_argument("--overwrite", action="store_true",
+                     help="replace results of earlier runs (never an original or a file this program did not "
+                     "write)")
+    enh.add_argument("--state", type=arguments.state_path,
+                     help=f"resumable batch state file (default: {STATE_NAME} in the -o folder; none "
+                     "without -o)")
     _add_model_args(enh)
 
     info = sub.add_parser("info", help="versions, model and devices")
@@ -72,9 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure speed and memory")
     bench.add_argument("--size", default="1000x1000", help="synthetic image WxH (default 1000x1000)")
     bench.add_argument("--image", type=Path, help="benchmark a real photo instead")
-    bench.add_argument("--tile", type=int, default=DEFAULT_TILE, help="tile size in px (0: whole image)")
-    bench.add_argument("--runs", type=int, default=3, help="timed runs (median reported)")
-    bench.add_argument("--warmup", type=int, default=1, help="untimed runs first")
+    bench.add_argument("--tile", type=arguments.int_range(0), default=DEFAULT_TILE,
+                       help="tile size in px (0: whole image)")
+    bench.add_argument("--runs", type=arguments.int_range(1), default=3, help="timed runs (median reported)")
+    bench.add_argument("--warmup", type=arguments.int_range(0), default=1, help="untimed runs first")
     bench.add_argument("--no-arena", action="store_true", help="disable ONNX Runtime's memory arena")
     bench.add_argument("--compare-whole", action="store_true",
                        help="report the tiled-vs-whole-image difference in 8-bit levels instead")
@@ -86,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--reference", type=Path, help="reference folder (default: the bundled one)")
     test.add_argument("--provider", choices=sorted(PROVIDER_ALIASES), default="auto",
                       help="provider compared with the CPU (default: the best one available)")
-    test.add_argument("--device", type=int, default=0, help="GPU index for cuda and dml")
+    test.add_argument("--device", type=arguments.int_range(0), default=0, help="GPU index for cuda and dml")
     return parser
 
 
@@ -148,19 +156,23 @@ def _follow(events: Generator, total: int, err: TextIO) -> list:
                       f"{event.tiles.total}", end="", file=err, flush=True)
             continue
         finished += 1
-        detail = f"-> {event.output}" if event.status == "done" and event.output else event.message
+        detail = event.message
+        if event.status == "done" and event.output:
+            detail = f"-> {event.output}" + (f" ({event.message})" if event.message else "")
         prefix = "\r\033[K" if live else ""
         print(f"{prefix}[{finished}/{total}] {event.source}: {event.status} {detail}", file=err)
 
 
 def _enhance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from enlighten_desktop.engine.batch import (
-        BatchState,
         OutputOptions,
         batch_settings,
+        check_batch,
         collect_inputs,
         run_batch,
     )
+    from enlighten_desktop.engine.batch_state import BatchState
+    from enlighten_desktop.engine.preflight import check_output_folders
 
     if args.bits == 16 and args.format in ("jpeg", "webp"):
         print(f"Error: {args.format} cannot hold 16 bits; use --format png or tiff.", file=err)
@@ -173,15 +185,22 @@ def _enhance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not items:
         print("Error: no supported photos found in the given paths.", file=err)
         return 1
+    # Before the model loads or runs: a batch that cannot be saved, or a state file that must not be written,
+    # fails now rather than after the last photo.
+    state_file = args.state or (args.output / STATE_NAME if args.output else None)
+    originals = {source.resolve() for source, _ in items}
+    check_batch(items, options)
+    if state_file is not None:
+        BatchState.check_path(state_file, inputs=originals)
+        check_output_folders({state_file.parent: 0})
     model = _load_model(args)
     _notice_fallback(model, err)
-    state_file = args.state or (args.output / STATE_NAME if args.output else None)
     settings = batch_settings(model, options, strength=args.strength, tile=args.tile)
-    state = BatchState.open(state_file, settings=settings) if state_file else None
+    state = BatchState.open(state_file, settings=settings, inputs=originals) if state_file else None
     batch = run_batch(model, items, options, state=state, strength=args.strength, tile=args.tile)
     results = _follow(batch, len(items), err)
-    if state_file is not None:
-        state_file.unlink(missing_ok=True)  # finished: a later run is a new batch, not a resume
+    if state is not None:
+        state.discard()  # finished: a later run is a new batch, not a resume
     counts = Counter(result.status for result in results)
     print(f"Summary: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed "
           f"(on {model.provider.active})", file=out)

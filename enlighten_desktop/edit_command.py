@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from enlighten_desktop import arguments
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.pipeline import DEFAULT_TILE
 
@@ -39,8 +40,10 @@ def add_edit_parser(
     )
     edit.add_argument("file", type=Path, metavar="FILE")
     edit.add_argument("--apply", action="store_true", help="no window: enhance and save at once")
-    edit.add_argument("--strength", type=float, default=1.0, help="0 = original, 1 = full effect")
-    edit.add_argument("--tile", type=int, default=DEFAULT_TILE, help="tile size in px (0: whole image)")
+    edit.add_argument("--strength", type=arguments.strength, default=1.0,
+                      help="0 = original, 1 = full effect")
+    edit.add_argument("--tile", type=arguments.int_range(0), default=DEFAULT_TILE,
+                      help="tile size in px (0: whole image)")
     add_model_args(edit)
 
 
@@ -53,9 +56,6 @@ def run_edit(
     if not args.apply:
         print("Error: the review window opens through `enlighten-desktop edit FILE`; add --apply to edit "
               "without a window.", file=err)
-        return 2
-    if not 0.0 <= args.strength <= 1.0:
-        print(f"Error: --strength must be between 0 and 1, not {args.strength}.", file=err)
         return 2
     model = load_model(args)
     if model.provider.fallback_reason:

@@ -17,3 +17,40 @@ def contract_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.model_factory import write_contract_model
 
     return write_contract_model(tmp_path_factory.mktemp("models") / "test-enhancer.onnx")
+
+
+class SmallDisk:
+    """A real, nearly full file system: writes on it fail as on a full disk (short writes, then ENOSPC)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def free(self) -> int:
+        import shutil
+
+        return shutil.disk_usage(self.root).free
+
+    def fill(self, *, leave: int) -> None:
+        """Take all but about ``leave`` bytes (rounded down to the file system's 4 KB blocks)."""
+        with open(self.root / "filler", "ab") as filler:
+            filler.write(b"\0" * max(self.free() - leave, 0))
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 2 MB tmpfs mounted for this test (as the fault campaign did); skipped where it cannot be mounted."""
+    import subprocess
+
+    if getattr(os, "geteuid", lambda: -1)() != 0:
+        pytest.skip("mounting a small tmpfs needs root; the full-disk cases run in CI as root")
+    root = tmp_path / "disk"
+    root.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(root)], capture_output=True, text=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield SmallDisk(root)
+    finally:
+        subprocess.run(["umount", "--lazy", str(root)], check=True)

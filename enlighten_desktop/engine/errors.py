@@ -31,6 +31,14 @@ class OutputExistsError(EnlightenError):
     """The output file exists and overwriting was not asked for."""
 
 
+class OriginalProtectedError(EnlightenError):
+    """The output would replace an original: an input photo, or a file this program did not write."""
+
+
+class BatchStateError(EnlightenError):
+    """The batch state file cannot be used: a folder, a file that is not a batch state, or not writable."""
+
+
 class ModelError(EnlightenError):
     """The model file is missing, damaged (checksum mismatch) or does not follow the model contract."""
 

@@ -37,6 +37,7 @@ from enlighten_desktop.engine.errors import ImageWriteError, UnsupportedFormatEr
 from enlighten_desktop.engine.imageio import LoadedImage, read_image, write_image
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.pipeline import DEFAULT_TILE, CancelToken, Progress, apply_strength, enhance
+from enlighten_desktop.engine.preflight import check_room
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,8 @@ def apply_in_place(
     stamp = FileStamp.of(path)
     check_rewritable_format(image)
     check_replaceable(path)
+    # The new version is written beside the original before it replaces it: room for both is needed.
+    check_room(path.parent, path.stat().st_size, advice="Free some space and try again.")
     result = yield from enhance(model, image.rgb, tile=tile, cancel=cancel)
     blended = apply_strength(result.original, result.enhanced, strength, out=result.enhanced)
     return save_in_place(image, blended, stamp=stamp)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from enlighten_desktop.engine.batch import OutputOptions, process_file
+from enlighten_desktop.engine.batch import ItemResult, OutputOptions, process_file
 from enlighten_desktop.engine.errors import EnlightenError, OutputExistsError
 from enlighten_desktop.engine.pipeline import CancelToken
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
@@ -132,10 +132,14 @@ class BatchRunner(QObject):
         self._current, self._intent = item.source, CANCELLED
         self.queue.update(row, status=RUNNING, progress=0.0, message=None)
 
+        # Every photo in the queue is an original that no output may replace.
+        originals = frozenset(self.queue.item(i).source.resolve() for i in range(self.queue.rowCount()))
+
         def work(token: CancelToken):
             model = self.models.get(config.export_model(), provider=config.provider, device=config.device)
             return (yield from process_file(model, item.source, item.root, options, strength=strength,
-                                            tile=config.tile, attention_edit=edit, cancel=token))
+                                            tile=config.tile, attention_edit=edit, cancel=token,
+                                            originals=originals))
 
         worker = GeneratorWorker(factory=work)
         worker.signals.progress.connect(self._on_progress)
@@ -156,11 +160,11 @@ class BatchRunner(QObject):
             self.queue.update(row, save=False, progress=done / total)
 
     @Slot(object)
-    def _on_done(self, output: Path) -> None:
-        self._last_output = output
+    def _on_done(self, result: ItemResult) -> None:
+        self._last_output = result.output
         row = self._row()
         if row is not None:
-            self.queue.update(row, status=DONE, progress=1.0, output=output, message=None)
+            self.queue.update(row, status=DONE, progress=1.0, output=result.output, message=result.message)
 
     @Slot(object)
     def _on_failed(self, error: Exception) -> None:

@@ -22,8 +22,8 @@ from enlighten_desktop.engine.attention import (
     edited_attention,
     resize_plane,
 )
-from enlighten_desktop.engine.batch import OutputOptions, output_format, output_path
-from enlighten_desktop.engine.imageio import LoadedImage, read_image, write_image
+from enlighten_desktop.engine.batch import OutputOptions, prepare_target, save_result
+from enlighten_desktop.engine.imageio import LoadedImage, read_image
 from enlighten_desktop.engine.pipeline import CancelToken, EnhanceResult, apply_strength, enhance
 from enlighten_desktop.engine.providers import ProviderReport
 from enlighten_desktop.ui.brush import AttentionBrush
@@ -309,12 +309,10 @@ class PhotoSession(QObject):
         photo, result, strength, source = self.photo, self.result, self.strength, self.path
 
         def write() -> Path:
+            # The batch's checks and write path: no original replaced, a failed save leaves nothing behind.
+            target = prepare_target(source, source.parent, options)
             blended = apply_strength(result.original, result.enhanced, strength)
-            target = output_path(source, source.parent, options)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            return write_image(target, blended, metadata=photo.image.metadata, alpha=photo.image.alpha,
-                               format=output_format(source, options), bits=options.bits,
-                               quality=options.quality, overwrite=options.overwrite)
+            return save_result(target, source, photo.image, blended, options)
 
         worker = GeneratorWorker(factory=call_work(write, stage="export"))
         worker.signals.succeeded.connect(self._on_exported)

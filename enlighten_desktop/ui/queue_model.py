@@ -7,14 +7,18 @@ finished items stay finished (they are not redone).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QImage
 
-from enlighten_desktop.engine.batch import BatchState
+from enlighten_desktop.engine.batch_state import BatchState
+from enlighten_desktop.engine.errors import BatchStateError
 from enlighten_desktop.ui import theme
+
+log = logging.getLogger(__name__)
 
 PENDING, RUNNING, DONE, SKIPPED = "pending", "running", "done", "skipped"
 FAILED, CANCELLED = "failed", "cancelled"
@@ -40,7 +44,11 @@ class QueueItem:
 
 
 def open_queue_state(path: Path) -> BatchState:
-    return BatchState.open(path, settings=QUEUE_IDENTITY)
+    try:
+        return BatchState.open(path, settings=QUEUE_IDENTITY)
+    except BatchStateError as err:
+        log.warning("Starting with an empty queue: %s", err)
+        return BatchState(path=path, settings=QUEUE_IDENTITY)
 
 
 class QueueModel(QAbstractTableModel):
@@ -137,7 +145,11 @@ class QueueModel(QAbstractTableModel):
             }
             for item in self._items
         }
-        self.state.save()
+        try:
+            self.state.save()
+        except BatchStateError as err:
+            # The queue on screen is still right; only its copy for the next launch is behind (disk full).
+            log.warning("%s The queue will be saved again at its next change.", err)
 
     # -- Qt model ------------------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008

@@ -98,12 +98,20 @@ def test_existing_outputs_are_skipped_unless_overwrite(cpu_model, shoot, tmp_pat
     items = [(shoot / "b.png", shoot)]
     first = run_all(cpu_model, items, OutputOptions())
     target = first[0].output
-    target.write_bytes(b"precious edit")
+    written = target.read_bytes()
     again = run_all(cpu_model, items, OutputOptions())
     assert again[0].status == "skipped" and "already exists" in again[0].message
-    assert target.read_bytes() == b"precious edit"
-    forced = run_all(cpu_model, items, OutputOptions(overwrite=True))
-    assert forced[0].status == "done" and target.read_bytes() != b"precious edit"
+    forced = run_all(cpu_model, items, OutputOptions(overwrite=True), strength=0.5)
+    assert forced[0].status == "done" and target.read_bytes() != written
+
+
+def test_overwrite_leaves_a_result_edited_since_it_was_written(cpu_model, shoot):
+    items = [(shoot / "b.png", shoot)]
+    (first,) = run_all(cpu_model, items, OutputOptions())
+    first.output.write_bytes(b"precious edit")  # retouched by the user: no longer this program's result
+    (forced,) = run_all(cpu_model, items, OutputOptions(overwrite=True))
+    assert forced.status == "failed" and "was not written by Enlighten Desktop" in forced.message
+    assert first.output.read_bytes() == b"precious edit"
 
 
 def test_strength_zero_writes_the_original_and_attention_is_saved(cpu_model, shoot):
@@ -125,7 +133,7 @@ def test_an_attention_edit_painted_at_preview_size_brightens_and_protects_where_
     for name, given in (("plain", None), ("edited", edit)):
         steps = process_file(cpu_model, photo, photo.parent, OutputOptions(folder=tmp_path / name),
                              tile=32, attention_edit=given)
-        written[name] = np.asarray(Image.open(run_to_end(steps)), dtype=np.float32)
+        written[name] = np.asarray(Image.open(run_to_end(steps).output), dtype=np.float32)
     plain, edited = written["plain"], written["edited"]
     brightened, protected = (slice(90, 110), slice(142, 178)), (slice(10, 30), slice(10, 38))
     # In 8-bit levels; measured +26 (attention there was ~0.8 already, so the edit is clipped at 1) and -91.
@@ -166,5 +174,5 @@ def test_the_original_is_never_replaced_even_with_overwrite(cpu_model, shoot):
         "a.jpg", "a_enlightened.jpg", "a_enlightened_attention.png", "b.png",
     ]
     (result,) = run_all(cpu_model, [(shoot / "b.png", shoot)], options)
-    assert result.status == "skipped" and "original" in result.message
+    assert result.status == "failed" and "original" in result.message
     assert (shoot / "b.png").read_bytes() == before

@@ -1,19 +1,23 @@
 """The write path forced to fail at every byte offset it writes (``os.write`` taking only so many bytes, as on
-a full disk): the file that was there stays byte for byte, no partial file or temporary is left, and the error
-says why."""
+a full disk), and the batch around it: the file that was there stays byte for byte, no partial file or
+temporary is left, the item fails with a plain reason and the batch goes on."""
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import sys
 
 import pytest
+from PIL import Image
 
+from enlighten_desktop.engine.batch import BatchProgress, ItemResult, OutputOptions, run_batch
+from enlighten_desktop.engine.batch_state import BatchState
 from enlighten_desktop.engine.errors import ImageWriteError
 from enlighten_desktop.engine.imageio import read_image, write_image
 from enlighten_desktop.engine.safewrite import clean_stale_temporaries
-from tests.engine.test_batch import save_photo
+from tests.engine.test_batch import run_all, save_photo
 from tests.faults import DiskFullAfter, sha256, temporaries
 
 
@@ -46,6 +50,43 @@ def test_a_write_that_takes_no_bytes_is_a_failure_not_a_silent_stop(tmp_path, mo
     with pytest.raises(ImageWriteError, match="accepted no more bytes"):
         write_image(tmp_path / "out.jpg", source.rgb, metadata=source.metadata)
     assert not (tmp_path / "out.jpg").exists() and temporaries(tmp_path) == []
+
+
+def test_a_failed_save_fails_its_item_alone_and_the_batch_goes_on(cpu_model, tmp_path, monkeypatch):
+    photos = [
+        save_photo(tmp_path / "in" / name, seed=i) for i, name in enumerate(("a.jpg", "b.png", "c.png"))
+    ]
+    before = {p: sha256(p) for p in photos}
+    out = tmp_path / "out"
+    steps = run_batch(cpu_model, [(p, p.parent) for p in photos], OutputOptions(folder=out), tile=32)
+    results = []
+    for event in steps:
+        # The disk is full only while the second photo is saved.
+        if isinstance(event, BatchProgress) and event.index == 1:
+            monkeypatch.setattr(os, "write", DiskFullAfter(100))
+        if isinstance(event, ItemResult):
+            monkeypatch.undo()
+            results.append(event)
+    assert [r.status for r in results] == ["done", "failed", "done"]
+    assert results[1].message == f"Cannot save b_enlightened.png in {out}: the disk is full."
+    assert not (out / "b_enlightened.png").exists() and temporaries(out) == []
+    assert all(Image.open(r.output).size == (48, 40) for r in results if r.status == "done")
+    assert {p: sha256(p) for p in photos} == before
+
+
+def test_a_state_file_that_can_no_longer_be_saved_is_reported_and_the_batch_goes_on(
+    cpu_model, tmp_path, caplog
+):
+    photos = [save_photo(tmp_path / "in" / f"p{i}.png", seed=i) for i in range(3)]
+    state = BatchState(path=tmp_path / "out" / "state.json", settings={"s": 1})
+    state.save()
+    state.path.chmod(0o444)  # as if the disk had filled: every later save of the state fails
+    with caplog.at_level(logging.ERROR):
+        results = run_all(
+            cpu_model, [(p, p.parent) for p in photos], OutputOptions(folder=tmp_path / "out"), state=state
+        )
+    assert [r.status for r in results] == ["done"] * 3
+    assert "cannot be resumed if interrupted" in caplog.text and "read-only" in caplog.text
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX flock marks a temporary file in use")

@@ -34,7 +34,10 @@ def test_a_corrupt_file_fails_alone_and_the_batch_goes_on(make_window, qtbot, tm
     assert statuses(window) == ["done", "failed", "done"]
     failed = window.queue.item(1)
     assert "bad.jpg" in failed.message  # a message a photographer can act on, naming the file
-    assert sorted(p.name for p in out.iterdir()) == ["good2_enlightened.jpg", "good_enlightened.jpg"]
+    # The results, and the hidden record of them that lets a later overwrite tell them from originals.
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".enlighten-outputs.json", "good2_enlightened.jpg", "good_enlightened.jpg",
+    ]
     assert good.read_bytes() and bad.exists()  # originals untouched
     assert "1 failed" in window.banner.text()
     window.queue_panel.open_folder.click()

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from enlighten_desktop.engine.batch import OutputOptions
+from enlighten_desktop.engine.batch import OutputOptions, check_template
 from enlighten_desktop.ui.widgets.path_row import path_row
 
 # "" and 0 stand for "as the source" (None in OutputOptions): QComboBox cannot look up a None item.
@@ -58,9 +58,10 @@ class ExportOptionsWidget(QWidget):
 
     def options(self) -> OutputOptions:
         folder = self.folder.text().strip()
-        template = self.template.text().strip()
-        if "{stem}" not in template:
-            template = "{stem}_enlightened"  # a fixed name would make every output collide
+        try:
+            template = check_template(self.template.text().strip())
+        except ValueError:
+            template = "{stem}_enlightened"  # e.g. a fixed name, which would make every output collide
         return OutputOptions(
             folder=Path(folder) if folder else None,
             format=self.format.currentData() or None,
