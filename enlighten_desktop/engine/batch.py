@@ -48,8 +48,10 @@ _WRITABLE = {
     ".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF",
     ".webp": "WEBP",
 }
-# HEIC and RAW sources are written as TIFF by default: lossless, 16-bit capable, read everywhere.
+# HEIC and RAW sources are written as TIFF by default: lossless, 16-bit capable, read everywhere; BMP and
+# GIF (8-bit, often palette) as PNG.
 _FALLBACK_FORMAT = "TIFF"
+_FALLBACK_FORMATS = {".bmp": "PNG", ".gif": "PNG"}
 _ATTENTION_METADATA = ImageMetadata(
     format="PNG", bits=16, icc_profile=None, exif=None, xmp=None, compression=None
 )
@@ -109,7 +111,8 @@ def check_template(template: str) -> str:
 
 
 def output_format(source: Path, options: OutputOptions) -> str:
-    return options.format or _WRITABLE.get(source.suffix.lower(), _FALLBACK_FORMAT)
+    fallback = _FALLBACK_FORMATS.get(source.suffix.lower(), _FALLBACK_FORMAT)
+    return options.format or _WRITABLE.get(source.suffix.lower(), fallback)
 
 
 def output_path(source: Path, root: Path, options: OutputOptions) -> Path:
@@ -234,6 +237,14 @@ def save_result(target: Path, source: Path, image: LoadedImage, rgb: np.ndarray,
     return written
 
 
+def page_note(image: LoadedImage) -> str | None:
+    """What a user must know about a multi-page file (TIFF, animated GIF): only its first page is read."""
+    pages = image.metadata.pages
+    if pages == 1:
+        return None
+    return f"only page 1 of its {pages} pages was enhanced; the others are not in the output"
+
+
 def process_file(
     model: EnhancerModel,
     source: Path,
@@ -247,7 +258,7 @@ def process_file(
     originals: Collection[Path] = (),
 ) -> Generator[Progress, None, ItemResult]:
     """Read, enhance at full resolution, blend by ``strength`` and write one file; returns its "done"
-    ItemResult.
+    ItemResult (the output, and a note for a multi-page source).
 
     ``attention_edit``: a brush edit (h x w float32 in [-1, 1], any resolution, e.g. the app's preview) that
     is resized to the photo and added to its default attention (attention.edited_attention); None: the
@@ -263,7 +274,7 @@ def process_file(
     blended = apply_strength(result.original, result.enhanced, strength, out=result.enhanced)
     written = save_result(target, source, image, blended, options,
                           attention=result.attention if options.save_attention else None)
-    return ItemResult(source, "done", output=written)
+    return ItemResult(source, "done", output=written, message=page_note(image))
 
 
 def batch_settings(model: EnhancerModel, options: OutputOptions, *, strength: float, tile: int) -> dict:

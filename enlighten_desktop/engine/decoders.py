@@ -32,7 +32,10 @@ log = logging.getLogger(__name__)
 pillow_heif.register_heif_opener()
 
 # Pillow's format name -> ours. MPO is how Pillow names the JPEGs of phones that embed a second picture.
-FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "TIFF": "TIFF", "WEBP": "WEBP", "HEIF": "HEIF"}
+FORMATS = {
+    "JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "TIFF": "TIFF", "WEBP": "WEBP", "HEIF": "HEIF", "BMP": "BMP",
+    "GIF": "GIF",
+}
 SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 _PILLOW_TARGET_MODE = {
     "1": "L",
@@ -67,6 +70,7 @@ class Decoded:
     xmp: bytes | None
     compression: str | None  # TIFF only: "none", "lzw", "deflate", "packbits" or Pillow's name for others
     jpeg_quantisation: JpegQuantisation | None = None  # JPEG (not CMYK) only: for smoothing its blocks
+    pages: int = 1  # TIFF pages or GIF frames; ``samples`` are the first one's
 
 
 @contextmanager
@@ -74,16 +78,16 @@ def open_pillow(path: Path, *, max_pixels: int) -> Iterator[Image.Image]:
     """Open ``path`` with Pillow (header only); refuse it above ``max_pixels`` before anything is decoded."""
     with _PILLOW_LIMIT_LOCK:
         previous = Image.MAX_IMAGE_PIXELS
-        # Pillow warns above this and raises DecompressionBombError above twice this.
-        Image.MAX_IMAGE_PIXELS = max_pixels
+        # Pillow's own guard is off while the header is read: it warns (a raw Python warning on the terminal)
+        # above its limit and refuses above twice it, quoting that doubled number. The check below refuses
+        # at ``max_pixels`` exactly, still before any pixel is decoded.
+        Image.MAX_IMAGE_PIXELS = None
         try:
             image = Image.open(path)
-        except Image.DecompressionBombError as err:
-            raise ImageTooLargeError(f"{path.name}: {err}") from err
         except UnidentifiedImageError as err:
             raise ImageReadError(
                 f"{path.name} is not an image this program can read: its contents are not JPEG, PNG, TIFF, "
-                "WebP or HEIF data, even though its name says so. It may be damaged or renamed."
+                "WebP, BMP, GIF or HEIF data, even though its name says so. It may be damaged or renamed."
             ) from err
         except _DECODE_ERRORS as err:
             raise ImageReadError(f"{path.name} could not be opened: {err}") from err
@@ -92,8 +96,8 @@ def open_pillow(path: Path, *, max_pixels: int) -> Iterator[Image.Image]:
     with image:
         if image.format not in FORMATS:
             raise UnsupportedFormatError(
-                f"{path.name} is a {image.format} image; only JPEG, PNG, TIFF, WebP, HEIF and camera raw "
-                "files are supported."
+                f"{path.name} is a {image.format} image; only JPEG, PNG, TIFF, WebP, BMP, GIF, HEIF and "
+                "camera raw files are supported."
             )
         width, height = image.size
         if width * height > max_pixels:
@@ -138,7 +142,9 @@ def decode(path: Path, *, max_pixels: int) -> Decoded:
             image.info.get("compression"), image.info.get("compression")
         )
         quantisation = _jpeg_quantisation(image) if kind == "JPEG" and image.mode in ("L", "RGB") else None
+        pages = getattr(image, "n_frames", 1) if kind in ("TIFF", "GIF") else 1
     return Decoded(
+        pages=pages,
         samples=samples,
         format=kind,
         icc=icc,

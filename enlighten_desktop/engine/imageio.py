@@ -1,6 +1,7 @@
 """Read photos into float RGB and write results back, keeping colour, bit depth and metadata.
 
-Formats read: JPEG, PNG (8/16-bit), TIFF (8/16-bit; none, LZW, deflate, packbits...), WebP, HEIF/HEIC (8-bit,
+Formats read: JPEG, PNG (8/16-bit), TIFF (8/16-bit; none, LZW, deflate, packbits...; the first page of a
+multi-page file, which ``ImageMetadata.pages`` reports), WebP, BMP, GIF (the first frame), HEIF/HEIC (8-bit,
 and 10/12-bit as 16-bit), camera raw (``rawdecode``: DNG, CR2, CR3, NEF, NRW, ARW, RAF, ORF, RW2, PEF, SRW).
 Formats written: JPEG and WebP (8-bit), PNG and TIFF (8 or 16-bit).
 
@@ -59,7 +60,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_PIXELS = 250_000_000
 OUTPUT_SUFFIXES = {"jpeg": (".jpg", ".jpeg"), "png": (".png",), "tiff": (".tif", ".tiff"), "webp": (".webp",)}
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif", ".hif"}
+    {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif", ".hif", ".bmp", ".gif"}
     | rawdecode.RAW_SUFFIXES
 )
 _SUFFIX_TO_FORMAT = {suffix: fmt for fmt, suffixes in OUTPUT_SUFFIXES.items() for suffix in suffixes}
@@ -87,6 +88,7 @@ class ImageMetadata:
     exif: bytes | None  # b"Exif\0\0" + TIFF structure; orientation reset to 1 (pixels are already upright)
     xmp: bytes | None  # XMP packet; tiff:Orientation reset to 1
     compression: str | None  # TIFF sources: "none", "lzw", "deflate", "packbits" or another name
+    pages: int = 1  # pages (TIFF) or frames (GIF) in the source; only the first is read and written
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,10 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PI
         exif=upright_exif_bytes(decoded.exif),
         xmp=upright_xmp(decoded.xmp),
         compression=decoded.compression,
+        pages=decoded.pages,
     )
+    if decoded.pages > 1:
+        log.warning("%s has %d pages; only the first is read", path.name, decoded.pages)
     return LoadedImage(path=path, rgb=np.ascontiguousarray(rgb), alpha=_contiguous(alpha), metadata=metadata)
 
 

@@ -118,11 +118,17 @@ def _locked_by_another(fd: int) -> bool:
 
 
 def check_rewritable_format(image: LoadedImage) -> None:
-    """UnsupportedFormatError when ``image``'s format cannot be written back (HEIF, camera raw)."""
+    """UnsupportedFormatError when ``image`` cannot be written back whole: its format cannot be written (HEIF,
+    camera raw, BMP, GIF), or it has more pages than the first, which saving in place would drop."""
     if image.metadata.format not in REWRITABLE_FORMATS:
         raise UnsupportedFormatError(
             f"{image.path.name} is {image.metadata.format}, which cannot be saved in place. Have your photo "
             "editor hand over a 16-bit TIFF instead."
+        )
+    if image.metadata.pages > 1:
+        raise UnsupportedFormatError(
+            f"{image.path.name} has {image.metadata.pages} pages; saving it in place would keep only the "
+            "first, so it was left alone. Enhance it into a new file with `enlighten-desktop enhance`."
         )
 
 
