@@ -18,15 +18,23 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     from enlighten_desktop.cli import COMMANDS
 
-    if args[:1] == ["edit"] and not {"--apply", "-h", "--help"} & set(args):
+    opens_window = args[:1] == ["edit"] and not {"--apply", "-h", "--help"} & set(args)
+    if not opens_window and args and (args[0] in COMMANDS or args[0].startswith("-")):
+        from enlighten_desktop.cli import main as cli_main
+
+        return cli_main(args)
+    from enlighten_desktop.ui.system_libraries import window_problem
+
+    problem = window_problem()
+    if problem:
+        # Said before Qt loads: a missing library or display otherwise aborts the process inside Qt.
+        sys.stderr.write(f"{problem}\n")
+        return 1
+    if opens_window:
         # The review window of the editor hand-off; cli.py stays free of Qt.
         from enlighten_desktop.ui.review_app import run_edit
 
         return run_edit(args[1:])
-    if args and (args[0] in COMMANDS or args[0].startswith("-")):
-        from enlighten_desktop.cli import main as cli_main
-
-        return cli_main(args)
     from enlighten_desktop.ui.app import run
 
     return run(args)
