@@ -11,12 +11,10 @@ import csv
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
-from tests.model_factory import CONTRACT_METADATA
+from tests.shift_model import shift_model
 from training import evaluate, no_harm
 from training.metrics import CLIP_LEVEL, clipped_percent
 
@@ -26,38 +24,6 @@ H, W = 100, 200
 """No multiple of 16: the enhancer's padding and cropping are part of what is measured."""
 BRIGHT_SHARES = (10, 25, 50)
 """Percent of each test photo covered by a bright patch that the shift pushes to CLIP_LEVEL or above."""
-
-
-def _shift_model(path: Path, levels: int) -> Path:
-    """A contract-1 ONNX model whose output is its input plus ``levels`` / 255 (before the enhancer clamps);
-    the attention input is wired in (times zero) so the graph has the interface the engine feeds."""
-    nodes = [
-        helper.make_node("Mul", ["attention", "zero"], ["unused"]),
-        helper.make_node("Add", ["image", "unused"], ["same"]),
-        helper.make_node("Add", ["same", "offset"], ["enhanced"]),
-    ]
-    inits = [
-        numpy_helper.from_array(np.zeros((1,), np.float32), "zero"),
-        numpy_helper.from_array(np.full((1,), 2 * levels / 255, np.float32), "offset"),
-    ]
-    shape = ["batch", 3, "height", "width"]
-    graph = helper.make_graph(
-        nodes,
-        "shift",
-        [
-            helper.make_tensor_value_info("image", TensorProto.FLOAT, shape),
-            helper.make_tensor_value_info("attention", TensorProto.FLOAT, ["batch", 1, "height", "width"]),
-        ],
-        [helper.make_tensor_value_info("enhanced", TensorProto.FLOAT, shape)],
-        inits,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    for key, value in CONTRACT_METADATA.items():
-        model.metadata_props.append(onnx.StringStringEntryProto(key=key, value=value))
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
-    return path
 
 
 def _photo(seed: int, bright_percent: int) -> np.ndarray:
@@ -80,12 +46,12 @@ def photos(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def identity_model(tmp_path: Path) -> Path:
-    return _shift_model(tmp_path / "identity.onnx", 0)
+    return shift_model(tmp_path / "identity.onnx", 0)
 
 
 @pytest.fixture
 def brightening_model(tmp_path: Path) -> Path:
-    return _shift_model(tmp_path / "brighten.onnx", SHIFT)
+    return shift_model(tmp_path / "brighten.onnx", SHIFT)
 
 
 def _rows(path: Path) -> dict[str, dict[str, str]]:
