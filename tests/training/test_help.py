@@ -1,5 +1,5 @@
 """``python -m training --help`` lists the training package's sub-commands and what each does (it printed a
-bare usage line and exited 2). Kept outside tests/training, which belongs to the training work."""
+bare usage line and exited 2)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def test_training_help_lists_the_sub_commands_and_exits_0():
         [sys.executable, "-m", "training", "--help"], cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert run.returncode == 0, run.stderr
-    for command in ("train", "export", "evaluate"):
+    for command in ("train", "export", "evaluate", "fetch-vgg16"):
         assert any(
             line.split()[:1] == [command] and len(line.split()) > 3 for line in run.stdout.splitlines()
         )
