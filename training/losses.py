@@ -11,22 +11,25 @@ from training.models.generator import luma601
 
 
 def relativistic_lsgan_d(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """Global discriminator loss: mean((D(r) - mean D(f) - 1)^2) + mean((D(f) - mean D(r))^2).
+    """Global discriminator loss, halved as in the authors' code:
+    (mean((D(r) - mean D(f) - 1)^2) + mean((D(f) - mean D(r))^2)) / 2.
 
     real, fake: discriminator scores of any (matching batch) shape. Returns a scalar.
     """
-    return ((real - fake.mean() - 1.0) ** 2).mean() + ((fake - real.mean()) ** 2).mean()
+    return 0.5 * (((real - fake.mean() - 1.0) ** 2).mean() + ((fake - real.mean()) ** 2).mean())
 
 
 def relativistic_lsgan_g(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """Generator's global loss, the mirror image of the discriminator's:
-    mean((D(f) - mean D(r) - 1)^2) + mean((D(r) - mean D(f))^2)."""
-    return ((fake - real.mean() - 1.0) ** 2).mean() + ((real - fake.mean()) ** 2).mean()
+    """Generator's global loss, the mirror image of the discriminator's and halved like it (the authors'
+    code), so it weighs half the local term against the self-feature-preserving loss:
+    (mean((D(f) - mean D(r) - 1)^2) + mean((D(r) - mean D(f))^2)) / 2."""
+    return 0.5 * (((fake - real.mean() - 1.0) ** 2).mean() + ((real - fake.mean()) ** 2).mean())
 
 
 def lsgan_d(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """Local discriminator loss: mean((D(r) - 1)^2) + mean(D(f)^2). Averaged over all patches."""
-    return ((real - 1.0) ** 2).mean() + (fake**2).mean()
+    """Local discriminator loss, averaged over all patches and halved as in the authors' code:
+    (mean((D(r) - 1)^2) + mean(D(f)^2)) / 2."""
+    return 0.5 * (((real - 1.0) ** 2).mean() + (fake**2).mean())
 
 
 def lsgan_g(fake: torch.Tensor) -> torch.Tensor:

@@ -56,12 +56,12 @@ def test_attention_gates_level5_and_every_skip_at_its_own_scale() -> None:
         up.conv1.register_forward_pre_hook(lambda m, a, i=i: captured.__setitem__(f"up{i}", a[0]))
         for i, up in enumerate(gen.up)
     ]
-    hooks.append(gen.down[4][0].act.register_forward_pre_hook(lambda m, a: captured.__setitem__("l5", a[0])))
+    hooks.append(gen.down[4][0].register_forward_hook(lambda m, a, out: captured.__setitem__("l5", out)))
     with torch.no_grad():
         gen(image, attention)
     for h in hooks:
         h.remove()
-    l5 = captured["l5"]  # [1, 64, 2, 2]: the block is pixel (1, 0)
+    l5 = captured["l5"]  # level 5's first block, [1, 64, 2, 2]: the block is pixel (1, 0)
     assert torch.all(l5[..., 1, 0] == 0) and torch.all(l5[..., 0, 1] != 0)
     for i, scale in enumerate((8, 4, 2, 1)):  # up0 meets the 1/8 skip ... up3 the full-size skip
         cat = captured[f"up{i}"]
@@ -71,6 +71,20 @@ def test_attention_gates_level5_and_every_skip_at_its_own_scale() -> None:
         assert torch.all(skip[..., 32 // scale - b :, :b] == 0), f"skip at 1/{scale} not gated"
         assert skip[..., :b, b:].abs().sum() > 0
         assert cat[:, :c_skip, 32 // scale - b :, :b].abs().sum() > 0  # the decoder path itself is not gated
+
+
+def test_level5_gate_comes_after_the_batchnorm() -> None:
+    """The authors' code: x = bn5_1(LReLU(conv5_1(x))) * gray_5. Gated before the norm, a zero attention would
+    still leave the BatchNorm's shift there."""
+    gen = AttentionUNet(width=4, norm="batch").eval()
+    block = gen.down[4][0]
+    with torch.no_grad():
+        block.norm.bias.fill_(0.5)
+        block.norm.running_mean.fill_(0.1)
+    x = torch.randn(1, 32, 2, 2)
+    gate = torch.tensor([[1.0, 0.0], [0.25, 1.0]]).view(1, 1, 2, 2)
+    with torch.no_grad():
+        assert torch.allclose(block(x, gate=gate), block(x) * gate)
 
 
 def test_sizes_must_be_padded_to_a_multiple_of_16() -> None:

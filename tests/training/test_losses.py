@@ -22,23 +22,25 @@ from training.losses import (
 )
 
 
-def test_relativistic_lsgan_by_hand() -> None:
+def test_relativistic_lsgan_by_hand_is_halved_as_in_the_authors_code() -> None:
     real, fake = torch.tensor([1.0, 3.0]), torch.tensor([0.0, 2.0])  # mean real 2, mean fake 1
-    # D: ((1-1-1)^2 + (3-1-1)^2)/2 + ((0-2)^2 + (2-2)^2)/2 = 1 + 2
-    assert relativistic_lsgan_d(real, fake).item() == pytest.approx(3.0)
-    # G: ((0-2-1)^2 + (2-2-1)^2)/2 + ((1-1)^2 + (3-1)^2)/2 = 5 + 2
-    assert relativistic_lsgan_g(real, fake).item() == pytest.approx(7.0)
+    # D: (((1-1-1)^2 + (3-1-1)^2)/2 + ((0-2)^2 + (2-2)^2)/2) / 2 = (1 + 2) / 2
+    assert relativistic_lsgan_d(real, fake).item() == pytest.approx(1.5)
+    # G: (((0-2-1)^2 + (2-2-1)^2)/2 + ((1-1)^2 + (3-1)^2)/2) / 2 = (5 + 2) / 2
+    assert relativistic_lsgan_g(real, fake).item() == pytest.approx(3.5)
     # Scores of any shape: the averages run over every element of the patch maps.
-    assert relativistic_lsgan_d(real.view(2, 1, 1, 1), fake.view(2, 1, 1, 1)).item() == pytest.approx(3.0)
+    assert relativistic_lsgan_d(real.view(2, 1, 1, 1), fake.view(2, 1, 1, 1)).item() == pytest.approx(1.5)
 
 
 def test_lsgan_by_hand() -> None:
-    assert lsgan_d(torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])).item() == pytest.approx(0.5 + 0.5)
+    # D, halved as in the authors' backward_D_basic: ((0.5 + 0.5) / 2
+    assert lsgan_d(torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])).item() == pytest.approx(0.5)
+    # G (not halved there): mean((D(f) - 1)^2)
     assert lsgan_g(torch.tensor([0.0, 1.0, 3.0])).item() == pytest.approx((1 + 0 + 4) / 3)
 
 
 def _identity_backbone() -> FeatureExtractor:
-    return FeatureExtractor(body=nn.Identity(), tag="identity")
+    return FeatureExtractor(body=nn.Identity(), tag="identity", stride=1)
 
 
 def test_sfp_compares_instance_normalised_features_of_input_and_output() -> None:

@@ -93,7 +93,8 @@ def _norm(kind: str, channels: int) -> nn.Module:
 class _ConvAct(nn.Module):
     """3x3 conv (padding 1) -> LeakyReLU(0.2) -> norm, the paper's order.
 
-    ``gate`` (an attention map) multiplies the conv output before the activation.
+    ``gate`` (an attention map) multiplies the block's output, after the norm, as the authors' code gates
+    level 5. (Without a norm this equals gating the conv output: LeakyReLU commutes with a gain >= 0.)
     """
 
     def __init__(self, c_in: int, c_out: int, *, norm: str | None) -> None:
@@ -103,10 +104,8 @@ class _ConvAct(nn.Module):
         self.norm = _norm(norm, c_out) if norm is not None else nn.Identity()
 
     def forward(self, x: torch.Tensor, gate: torch.Tensor | None = None) -> torch.Tensor:
-        x = self.conv(x)
-        if gate is not None:
-            x = x * gate
-        return self.norm(self.act(x))
+        x = self.norm(self.act(self.conv(x)))
+        return x if gate is None else x * gate
 
 
 class _UpBlock(nn.Module):
