@@ -62,23 +62,33 @@ def sampling_weights(files: Sequence[Path], rules: Sequence[tuple[str, float]]) 
     return weights / weights.sum()
 
 
-def _to_tensor(image: Image.Image) -> torch.Tensor:
-    """PIL RGB image -> [3, H, W] float32 in [-1, 1]."""
-    array = np.asarray(image, dtype=np.float32) / 127.5 - 1.0
-    return torch.from_numpy(array.transpose(2, 0, 1).copy())
+def _to_tensor(pixels01: np.ndarray) -> torch.Tensor:
+    """[H, W, 3] RGB in [0, 1] -> [3, H, W] float32 in [-1, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(pixels01.transpose(2, 0, 1), dtype=np.float32) * 2.0 - 1.0)
+
+
+def _pixels01(image: Image.Image) -> np.ndarray:
+    return np.asarray(image, dtype=np.float32) / 255.0
 
 
 class UnpairedCrops(Dataset):
-    """``dataset[k]`` -> {"low": [3, c, c], "normal": [3, c, c]} in [-1, 1], c the crop side of k's step.
+    """``dataset[k]`` -> {"low": [3, c, c], "normal": [3, c, c], "low_target": [3, c, c]} in [-1, 1], c the
+    crop side of k's step.
 
-    With ``degrade_noise`` or ``degrade_jpeg_quality`` set, a ``"low_target"`` crop comes too: the clean crop,
-    while ``"low"`` is, for :data:`DEGRADED_SHARE` of the samples, that crop with Gaussian noise (sigma drawn
-    up to ``degrade_noise``, 0-1 scale) and then a JPEG re-encode (quality drawn from
-    [``degrade_jpeg_quality``, 90]).
+    ``"low"`` is what the generator sees, ``"low_target"`` the crop its self-feature-preserving loss compares
+    with. They differ in two ways, both with the clean, undarkened crop as the target:
 
-    Low images are visited in per-epoch random order (or drawn by ``low_weights``); normal images are drawn
-    at random. Small images are resized up (bicubic) so their short side covers the crop. Unreadable files are
-    skipped with a warning (once per file) and replaced by another draw.
+    - the authors' "vary": with probability ``vary`` the input is the crop divided by t, t drawn from
+      {``vary_min``, ``vary_min`` + 0.01, ..., ``vary_max``};
+    - with ``degrade_noise`` or ``degrade_jpeg_quality`` set (not in the paper), for :data:`DEGRADED_SHARE` of
+      the samples the input also gets Gaussian noise (sigma drawn up to ``degrade_noise``, 0-1 scale) and then
+      a JPEG re-encode (quality drawn from [``degrade_jpeg_quality``, 90]).
+
+    Every image is first resized (bicubic, antialiased) so its short side is ``short_side`` (0: kept; always
+    at least the crop). Low images are visited in per-epoch random order (or drawn by ``low_weights``);
+    normal images (``normal_dir`` and ``normal_extra_dir`` together) are drawn at random. One epoch is
+    max(low images, normal images) samples, as in the authors' code. Unreadable files are skipped with a
+    warning (once per file) and replaced by another draw.
     """
 
     def __init__(
@@ -91,50 +101,65 @@ class UnpairedCrops(Dataset):
         crop: int = 320,
         crop_schedule: Sequence[tuple[int, int]] = (),
         low_weights: Sequence[tuple[str, float]] = (),
+        short_side: int = 0,
         hflip: bool = True,
+        vflip: bool = False,
+        vary: float = 0.0,
+        vary_min: float = 2.0,
+        vary_max: float = 4.0,
+        normal_extra_dir: str | Path | None = None,
         degrade_noise: float = 0.0,
         degrade_jpeg_quality: int = 0,
     ) -> None:
         self.low = list_images(low_dir)
-        self.normal = list_images(normal_dir)
+        self.normal = list_images(normal_dir) + (list_images(normal_extra_dir) if normal_extra_dir else [])
         self.low_p = sampling_weights(self.low, low_weights)
         self.global_batch = global_batch
         self.seed = seed
         self.crop = crop
         self.crop_schedule = tuple(crop_schedule)
+        self.short_side = short_side
         self.hflip = hflip
+        self.vflip = vflip
+        self.vary = vary
+        self.vary_steps = (round(vary_min * 100), round(vary_max * 100))
         self.degrade_noise = degrade_noise
         self.degrade_jpeg_quality = degrade_jpeg_quality
         self._bad: set[Path] = set()
         self._perm_epoch, self._perm = -1, np.arange(0)
 
     def __len__(self) -> int:
-        """Samples in one epoch: one pass over the low-light folder."""
-        return len(self.low)
+        """Samples in one epoch: max(low images, normal images), as in the authors' code."""
+        return max(len(self.low), len(self.normal))
 
     def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
         rng = np.random.default_rng([self.seed, k])
         side = crop_at_step(k // self.global_batch, self.crop, self.crop_schedule)
         low = self._load(self.low, self._low_index(k, rng), rng)
         normal = self._load(self.normal, int(rng.integers(len(self.normal))), rng)
-        low_crop = self._crop(low, side, rng)
-        item = {"low": _to_tensor(low_crop), "normal": _to_tensor(self._crop(normal, side, rng))}
-        if self.degrade_noise > 0 or self.degrade_jpeg_quality > 0:
-            item["low_target"] = item["low"]
-            if rng.random() < DEGRADED_SHARE:
-                item["low"] = _to_tensor(self._degrade(low_crop, rng))
-        return item
+        target = _pixels01(self._crop(low, side, rng))
+        pixels = target
+        if self.vary > 0 and rng.random() < self.vary:
+            pixels = target / (int(rng.integers(self.vary_steps[0], self.vary_steps[1] + 1)) / 100.0)
+        if (self.degrade_noise > 0 or self.degrade_jpeg_quality > 0) and rng.random() < DEGRADED_SHARE:
+            pixels = self._degrade(pixels, rng)
+        normal_crop = _pixels01(self._crop(normal, side, rng))
+        return {
+            "low": _to_tensor(pixels),
+            "normal": _to_tensor(normal_crop),
+            "low_target": _to_tensor(target),
+        }
 
-    def _degrade(self, image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    def _degrade(self, pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """[H, W, 3] in [0, 1] with noise, quantised to 8 bits as a camera's file is, then JPEG re-encoded."""
         if self.degrade_noise > 0:
-            pixels = np.asarray(image, dtype=np.float32) / 255.0
             pixels = pixels + rng.normal(0.0, rng.uniform(0.0, self.degrade_noise), pixels.shape)
-            image = Image.fromarray(np.round(np.clip(pixels, 0.0, 1.0) * 255.0).astype(np.uint8))
+        image = Image.fromarray(np.round(np.clip(pixels, 0.0, 1.0) * 255.0).astype(np.uint8))
         if self.degrade_jpeg_quality > 0:
             encoded = io.BytesIO()
             image.save(encoded, "JPEG", quality=int(rng.integers(self.degrade_jpeg_quality, 91)))
             image = Image.open(io.BytesIO(encoded.getvalue())).convert("RGB")
-        return image
+        return _pixels01(image)
 
     def _low_index(self, k: int, rng: np.random.Generator) -> int:
         if self.low_p is not None:
@@ -163,14 +188,17 @@ class UnpairedCrops(Dataset):
 
     def _crop(self, image: Image.Image, side: int, rng: np.random.Generator) -> Image.Image:
         w, h = image.size
-        if min(w, h) < side:
-            scale = side / min(w, h)
-            w, h = max(side, round(w * scale)), max(side, round(h * scale))
+        short = max(self.short_side, side) if self.short_side else max(min(w, h), side)
+        if min(w, h) != short:
+            scale = short / min(w, h)
+            w, h = max(short, round(w * scale)), max(short, round(h * scale))
             image = image.resize((w, h), Image.Resampling.BICUBIC)
         x, y = int(rng.integers(w - side + 1)), int(rng.integers(h - side + 1))
         image = image.crop((x, y, x + side, y + side))
         if self.hflip and rng.random() < 0.5:
             image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        if self.vflip and rng.random() < 0.5:
+            image = image.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
         return image
 
 

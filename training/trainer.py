@@ -102,7 +102,12 @@ def build(
     g = g.to(device)
     d_global = global_discriminator(base=config.model.d_base).to(device)
     d_local = local_discriminator(base=config.model.d_base).to(device)
-    backbone = build_backbone(config.loss.backbone, vgg16_weights=config.loss.vgg16_weights).to(device)
+    backbone = build_backbone(
+        config.loss.backbone,
+        vgg16_weights=config.loss.vgg16_weights,
+        vgg_stride=config.loss.vgg_stride,
+        vgg_input=config.loss.vgg_input,
+    ).to(device)
     for module in (g, d_global, d_local, backbone):
         module.to(memory_format=_memory_format(device))
     ema = copy.deepcopy(g).requires_grad_(False).eval() if config.ema_decay > 0 else None
@@ -189,7 +194,7 @@ def _warmup_step(
     autocast: AbstractContextManager,
 ) -> dict[str, torch.Tensor]:
     """Supervised warm-start: G toward the tone curve of its input (of ``clean_low``, the input before any
-    training degradation)."""
+    darkening or degradation)."""
     attention = default_attention((low + 1.0) * 0.5)
     with autocast:
         enhanced = nets.g(low, attention)
@@ -217,8 +222,9 @@ def _gan_step(
     attention = default_attention((low + 1.0) * 0.5)
     n, _, h, w = low.shape
     corners = sample_patch_corners(1 + cfg.patches, n, h, w, cfg.patch_size, generator=patch_rng)
-    # Self-feature preservation compares the output with the clean input: with degraded inputs, keeping
-    # the features of the noise and the JPEG blocks is what the degradation is there to unlearn.
+    # Self-feature preservation compares the output with the clean, undarkened crop (the authors' "vary"):
+    # matching the features of the brighter crop from a darkened input is what pulls outputs brighter, and
+    # with degraded inputs, keeping the features of noise and JPEG blocks is what is to be unlearnt.
     real_patches, clean_patches = (
         crop_patches(normal, corners, cfg.patch_size),
         crop_patches(clean_low, corners, cfg.patch_size),
@@ -240,10 +246,15 @@ def _gan_step(
         + cfg.w_sfp_global * sfp_global
         + cfg.w_sfp_local * sfp_local
     )
-    tone = None
+    extra: dict[str, torch.Tensor] = {}
     if cfg.w_tone > 0:
-        tone = _tone_loss(clean_low, enhanced, cfg)
-        loss_g = loss_g + cfg.w_tone * tone
+        extra["tone_l1"] = _tone_loss(clean_low, enhanced, cfg)
+        loss_g = loss_g + cfg.w_tone * extra["tone_l1"]
+    if cfg.w_no_harm > 0:
+        with autocast:
+            unchanged = nets.g(normal, default_attention((normal + 1.0) * 0.5))
+        extra["no_harm_l1"] = F.l1_loss(unchanged.float(), normal.float())
+        loss_g = loss_g + cfg.w_no_harm * extra["no_harm_l1"]
     opts.g.zero_grad(set_to_none=True)
     opts.scaler.scale(loss_g).backward()
     opts.scaler.step(opts.g)
@@ -270,9 +281,8 @@ def _gan_step(
         "sfp_local": sfp_local,
         "d_global": d_global_loss,
         "d_local": d_local_loss,
+        **extra,
     }
-    if tone is not None:
-        values["tone_l1"] = tone
     return {k: v.detach() for k, v in values.items()}
 
 
@@ -364,7 +374,13 @@ def _train(config: TrainConfig, run_dir: Path, ctx: DistContext, *, resume: bool
         crop=config.data.crop,
         crop_schedule=config.data.crop_schedule,
         low_weights=config.data.low_weights,
+        short_side=config.data.short_side,
         hflip=config.data.hflip,
+        vflip=config.data.vflip,
+        vary=config.data.vary,
+        vary_min=config.data.vary_min,
+        vary_max=config.data.vary_max,
+        normal_extra_dir=config.data.normal_extra or None,
         degrade_noise=config.data.degrade_noise,
         degrade_jpeg_quality=config.data.degrade_jpeg_quality,
     )
@@ -385,7 +401,8 @@ def _train(config: TrainConfig, run_dir: Path, ctx: DistContext, *, resume: bool
         "backbone": nets.backbone.tag,
         "params": count_parameters(unwrap(nets.g)),
         "trained_on": f"{len(data.low)} low-light images ({Path(config.data.low).name}), "
-        f"{len(data.normal)} normal-light images ({Path(config.data.normal).name})",
+        f"{len(data.normal)} normal-light images "
+        f"({' + '.join(Path(f).name for f in (config.data.normal, config.data.normal_extra) if f)})",
     }
     amp_dtype = _amp_dtype(config, ctx.device)
     scalars = Scalars(run_dir / "tensorboard") if ctx.is_main else None
@@ -416,8 +433,7 @@ def _train(config: TrainConfig, run_dir: Path, ctx: DistContext, *, resume: bool
             key: images.to(ctx.device, non_blocking=True, memory_format=_memory_format(ctx.device))
             for key, images in batch.items()
         }
-        low, normal = on_device["low"], on_device["normal"]
-        clean_low = on_device.get("low_target", low)  # no degradation: the input is its own target
+        low, normal, clean_low = on_device["low"], on_device["normal"], on_device["low_target"]
         lr = learning_rate(step, base=config.optim.lr, constant_steps=constant_steps, decay_steps=decay_steps)
         for opt in opts.all():
             for group in opt.param_groups:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
-from training.config import DataConfig
+from training.config import DataConfig, TrainConfig
 from training.data import StepSampler, UnpairedCrops, crop_at_step
 
 # Each low image is one flat grey level, so a crop tells which file it came from.
@@ -107,7 +108,7 @@ def test_a_folder_of_only_bad_files_fails_clearly(tmp_path: Path) -> None:
 def test_degradation_gives_noisy_compressed_inputs_and_keeps_the_clean_crop_as_target(tmp_path: Path) -> None:
     low, normal = _folders(tmp_path)
     plain = UnpairedCrops(low_dir=low, normal_dir=normal, global_batch=2, seed=3, crop=32)
-    assert "low_target" not in plain[0]
+    assert all(torch.equal(plain[k]["low"], plain[k]["low_target"]) for k in range(8))
     data = UnpairedCrops(
         low_dir=low,
         normal_dir=normal,
@@ -134,3 +135,61 @@ def test_degradation_gives_noisy_compressed_inputs_and_keeps_the_clean_crop_as_t
 def test_degradation_settings_are_checked(noise: float, quality: int) -> None:
     with pytest.raises(ValueError, match="degrade_noise must be >= 0 and degrade_jpeg_quality in 0..90"):
         DataConfig(degrade_noise=noise, degrade_jpeg_quality=quality)
+
+
+def test_vary_darkens_the_input_by_2_to_4_and_keeps_the_undarkened_crop_as_target(tmp_path: Path) -> None:
+    """The authors' "vary": half the low crops are divided by t in {2.00, 2.01, ..., 4.00} for G and the
+    attention map, while the self-feature-preserving target is the crop as it was."""
+    low, normal = _folders(tmp_path)
+    data = UnpairedCrops(low_dir=low, normal_dir=normal, global_batch=2, seed=5, crop=16, vary=0.5)
+    factors = []
+    for k in range(200):
+        sample = data[k]
+        target01, input01 = (sample["low_target"] + 1) / 2, (sample["low"] + 1) / 2
+        assert torch.equal(sample["low_target"], data[k]["low_target"])  # deterministic
+        if not torch.equal(input01, target01):
+            factors.append((target01.mean() / input01.mean()).item())
+            assert torch.allclose(input01 * factors[-1], target01, atol=1e-5)  # one factor, every pixel
+    assert 70 <= len(factors) <= 130  # about half
+    assert 2.0 - 1e-4 <= min(factors) and max(factors) <= 4.0 + 1e-4
+    assert all(abs(f * 100 - round(f * 100)) < 1e-3 for f in factors)  # steps of 0.01
+    assert max(factors) - min(factors) > 1.5  # drawn over the whole range
+    assert DataConfig().vary == 0.5 and (DataConfig().vary_min, DataConfig().vary_max) == (2.0, 4.0)
+    with pytest.raises(ValueError, match="vary"):
+        DataConfig(vary_min=4.0, vary_max=2.0)
+
+
+def test_flips_both_ways_and_short_side_resize(tmp_path: Path) -> None:
+    low, normal = tmp_path / "low", tmp_path / "normal"
+    low.mkdir()
+    normal.mkdir()
+    # A 40x60 gradient, bright at the bottom right: each flip moves the brightest corner.
+    ramp = np.add.outer(np.arange(40), np.arange(60)).astype(np.float64)
+    Image.fromarray((ramp / ramp.max() * 255).astype(np.uint8)).convert("RGB").save(low / "ramp.png")
+    Image.new("RGB", (50, 70), (200, 200, 200)).save(normal / "n.png")
+    data = UnpairedCrops(
+        low_dir=low, normal_dir=normal, global_batch=1, crop=32, short_side=32, hflip=True, vflip=True
+    )
+    corners = set()
+    for k in range(40):
+        crop = data[k]["low_target"][0]  # the 40x60 image resized to 32x48, cropped to 32x32
+        assert crop.shape == (32, 32)
+        y, x = np.unravel_index(int(crop.argmax()), crop.shape)
+        corners.add((y > 16, x > 16))
+    assert corners == {(False, False), (False, True), (True, False), (True, True)}
+    assert DataConfig().vflip and DataConfig().short_side == 400
+
+
+def test_an_epoch_is_the_larger_folder_and_normal_extra_adds_images(tmp_path: Path) -> None:
+    low, normal = _folders(tmp_path)  # 4 low, 2 normal
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    for i in range(5):
+        Image.new("RGB", (40, 40), (250, 10 * i, 0)).save(extra / f"e{i}.png")
+    plain = UnpairedCrops(low_dir=low, normal_dir=normal, global_batch=2, crop=16)
+    assert len(plain) == 4
+    mixed = UnpairedCrops(low_dir=low, normal_dir=normal, normal_extra_dir=extra, global_batch=2, crop=16)
+    assert len(mixed) == 7 and len(mixed.normal) == 7
+    reds = sum(mixed[k]["normal"][0].mean().item() > 0.9 for k in range(60))  # red: from the extra folder
+    assert 20 <= reds <= 50
+    assert TrainConfig().data.normal_extra == ""

@@ -202,3 +202,36 @@ def test_the_gan_step_preserves_the_features_of_the_clean_input_not_of_its_degra
     assert abs(to_clean - to_noisy) > 1e-4
     losses = _gan_step(nets, opts, noisy, clean, normal, tiny_config, nullcontext(), torch.Generator())
     assert losses["sfp_global"].item() == pytest.approx(to_clean, rel=1e-4)
+
+
+def test_no_harm_term_pulls_normal_light_crops_back_to_themselves(tiny_config: TrainConfig) -> None:
+    """Beyond the paper, off by default: L1 between G's output for a normal-light crop and that crop."""
+    loss = replace(
+        tiny_config.loss, w_gan_global=0, w_gan_local=0, w_sfp_global=0, w_sfp_local=0, w_no_harm=1.0
+    )
+    config = replace(tiny_config, loss=loss, optim=OptimConfig(lr=1e-2, max_steps=1))
+    nets, opts = build(config, torch.device("cpu"))
+    with torch.no_grad():  # make G start away from the identity, so there is harm to undo
+        nets.g.to_residual.bias.fill_(0.3)
+    low = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(1)) * 0.3 * 2 - 1
+    normal = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    patches = torch.Generator().manual_seed(3)
+    harm = [
+        _gan_step(nets, opts, low, low, normal, config, nullcontext(), patches)["no_harm_l1"].item()
+        for _ in range(4)
+    ]
+    assert all(b < a for a, b in zip(harm, harm[1:], strict=False)) and harm[-1] < harm[0] * 0.9, harm
+    assert "no_harm_l1" not in _gan_step(nets, opts, low, low, normal, tiny_config, nullcontext(), patches)
+
+
+def test_a_run_with_the_papers_vgg16_at_stride_8_and_vary(
+    tiny_config: TrainConfig, vgg16_weights_file: Path, tmp_path: Path
+) -> None:
+    """The paper's defaults end to end: VGG-16 relu5_1 at stride 8 (random weights in torchvision's layout
+    here), vary on; the backbone's tag goes into the checkpoint."""
+    loss = replace(tiny_config.loss, backbone="vgg16", vgg16_weights=str(vgg16_weights_file))
+    config = replace(tiny_config, loss=loss, optim=OptimConfig(max_steps=1))
+    assert config.data.vary == 0.5 and config.loss.vgg_stride == 8
+    train(config, tmp_path / "run")
+    info = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["info"]
+    assert info["backbone"] == "vgg16:relu5_1/s8/imagenet_no_mean"
