@@ -38,7 +38,7 @@ def int_range(low: int, high: int | None = None) -> Callable[[str], int]:
 
 
 def template(text: str) -> str:
-    from enlighten_desktop.engine.batch import check_template  # the engine is imported when it is needed
+    from enlighten_desktop.engine.outputs import check_template  # the engine is imported when it is needed
 
     try:
         return check_template(text)

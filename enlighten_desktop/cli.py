@@ -18,9 +18,13 @@ from typing import TextIO
 
 from enlighten_desktop import __version__, arguments
 from enlighten_desktop.edit_command import add_edit_parser, run_edit
+from enlighten_desktop.engine.batch import BatchProgress
 from enlighten_desktop.engine.errors import CancelledError, EnlightenError, ModelError
+from enlighten_desktop.engine.formats import WRITABLE_FORMATS, Format
+from enlighten_desktop.engine.item import ItemResult, Status
 from enlighten_desktop.engine.model import CONTRACT_VERSION, EnhancerModel, default_model_path
-from enlighten_desktop.engine.pipeline import DEFAULT_TILE
+from enlighten_desktop.engine.outputs import DEFAULT_QUALITY, DEFAULT_TEMPLATE
+from enlighten_desktop.engine.pipeline import DEFAULT_TILE, run_to_end
 from enlighten_desktop.engine.providers import (
     PROVIDER_ALIASES,
     SessionSettings,
@@ -31,7 +35,6 @@ from enlighten_desktop.engine.providers import (
 
 # Sub-commands; __main__ opens the GUI for anything else (no arguments, or paths to open).
 COMMANDS = ("enhance", "info", "bench", "edit", "selftest")
-FORMATS = {"jpeg": "JPEG", "png": "PNG", "tiff": "TIFF", "webp": "WEBP"}
 STATE_NAME = ".enlighten-batch.json"
 
 
@@ -58,11 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     enh.add_argument("--strength", type=arguments.strength, default=1.0, help="0 = original, 1 = full effect")
     enh.add_argument("--tile", type=arguments.int_range(0), default=DEFAULT_TILE,
                      help="tile size in px (0: whole image)")
-    enh.add_argument("--format", choices=sorted(FORMATS), help="output format (default: the source's)")
+    enh.add_argument("--format", choices=sorted(f.value.lower() for f in WRITABLE_FORMATS),
+                     help="output format (default: the source's)")
     enh.add_argument("--bits", type=int, choices=(8, 16), help="output bit depth (default: the source's)")
-    enh.add_argument("--quality", type=arguments.int_range(1, 100), default=95,
+    enh.add_argument("--quality", type=arguments.int_range(1, 100), default=DEFAULT_QUALITY,
                      help="JPEG/WebP quality 1-100")
-    enh.add_argument("--template", type=arguments.template, default="{stem}_enlightened",
+    enh.add_argument("--template", type=arguments.template, default=DEFAULT_TEMPLATE,
                      help="output file name without suffix; must contain {stem} (the source's name)")
     enh.add_argument("--save-attention", action="store_true", help="also write the attention map (PNG)")
     enh.add_argument("--overwrite", action="store_true",
@@ -138,47 +142,42 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
         return 1
 
 
-def _follow(events: Generator, total: int, err: TextIO) -> list:
+def _follow(events: Generator[BatchProgress | ItemResult, None, list[ItemResult]], total: int,
+            err: TextIO) -> list[ItemResult]:
     """Show run_batch's events on ``err`` and return its results. A terminal gets one line rewritten in
     place; a pipe or log file gets one plain line per finished item."""
-    from enlighten_desktop.engine.batch import BatchProgress
-
     live = err.isatty()
     finished = 0
-    while True:
-        try:
-            event = next(events)
-        except StopIteration as stop:
-            return stop.value
+
+    def show(event: BatchProgress | ItemResult) -> None:
+        nonlocal finished
         if isinstance(event, BatchProgress):
             if live:
                 print(f"\r\033[K[{event.index + 1}/{total}] {event.source.name}: tile {event.tiles.done}/"
                       f"{event.tiles.total}", end="", file=err, flush=True)
-            continue
+            return
         finished += 1
         detail = event.message
-        if event.status == "done" and event.output:
+        if event.status is Status.DONE and event.output:
             detail = f"-> {event.output}" + (f" ({event.message})" if event.message else "")
         prefix = "\r\033[K" if live else ""
         print(f"{prefix}[{finished}/{total}] {event.source}: {event.status} {detail}", file=err)
 
+    return run_to_end(events, show)
+
 
 def _enhance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from enlighten_desktop.engine.batch import (
-        OutputOptions,
-        batch_settings,
-        check_batch,
-        collect_inputs,
-        run_batch,
-    )
+    from enlighten_desktop.engine.batch import batch_settings, check_batch, collect_inputs, run_batch
     from enlighten_desktop.engine.batch_state import BatchState
+    from enlighten_desktop.engine.outputs import OutputOptions
     from enlighten_desktop.engine.preflight import check_output_folders
 
-    if args.bits == 16 and args.format in ("jpeg", "webp"):
+    output_format = None if args.format is None else Format.parse(args.format)
+    if args.bits == 16 and output_format is not None and not output_format.holds_16_bits:
         print(f"Error: {args.format} cannot hold 16 bits; use --format png or tiff.", file=err)
         return 2
     options = OutputOptions(
-        folder=args.output, format=FORMATS.get(args.format), bits=args.bits, quality=args.quality,
+        folder=args.output, format=output_format, bits=args.bits, quality=args.quality,
         template=args.template, overwrite=args.overwrite, save_attention=args.save_attention,
     )
     items = collect_inputs(args.paths, recursive=args.recursive, options=options)
@@ -202,12 +201,12 @@ def _enhance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if state is not None:
         state.discard()  # finished: a later run is a new batch, not a resume
     counts = Counter(result.status for result in results)
-    print(f"Summary: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed "
-          f"(on {model.provider.active})", file=out)
+    print(f"Summary: {counts[Status.DONE]} done, {counts[Status.SKIPPED]} skipped, {counts[Status.FAILED]} "
+          f"failed (on {model.provider.active})", file=out)
     for result in results:
-        if result.status != "done":
+        if result.status is not Status.DONE:
             print(f"  {result.status}: {result.source}: {result.message}", file=out)
-    return 1 if counts["failed"] else 0
+    return 1 if counts[Status.FAILED] else 0
 
 
 def _selftest(args: argparse.Namespace, out: TextIO) -> int:

@@ -18,7 +18,7 @@ from typing import TextIO
 
 from enlighten_desktop import arguments
 from enlighten_desktop.engine.model import EnhancerModel
-from enlighten_desktop.engine.pipeline import DEFAULT_TILE
+from enlighten_desktop.engine.pipeline import DEFAULT_TILE, Progress, run_to_end
 
 # How an edit ended (also the words of the single-instance protocol), and the exit status each one gives.
 SAVED, NOT_SAVED, FAILED = "saved", "not saved", "failed"
@@ -51,7 +51,8 @@ def run_edit(
     args: argparse.Namespace, out: TextIO, err: TextIO, *, load_model: ModelLoader
 ) -> int:
     """``edit --apply``: enhance and save in place; progress on ``err``, the saved path on ``out``."""
-    from enlighten_desktop.engine.inplace import apply_in_place
+    from enlighten_desktop.engine.inplace import InPlace, edit_path
+    from enlighten_desktop.engine.item import process_item
 
     if not args.apply:
         print("Error: the review window opens through `enlighten-desktop edit FILE`; add --apply to edit "
@@ -60,14 +61,12 @@ def run_edit(
     model = load_model(args)
     if model.provider.fallback_reason:
         print(f"Notice: {model.provider.fallback_reason}", file=err)
-    steps = apply_in_place(model, args.file, strength=args.strength, tile=args.tile)
-    while True:
-        try:
-            step = next(steps)
-        except StopIteration as stop:
-            saved = stop.value
-            break
+
+    def show(step: Progress) -> None:
         if step.done:
             print(f"{args.file.name}: tile {step.done}/{step.total}", file=err, flush=True)
+
+    steps = process_item(model, edit_path(args.file), InPlace(), strength=args.strength, tile=args.tile)
+    saved = run_to_end(steps, show).output
     print(f"Saved {saved} (on {model.provider.active})", file=out)
     return EXIT_STATUS[SAVED]

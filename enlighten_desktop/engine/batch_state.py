@@ -11,14 +11,11 @@ import json
 import logging
 from collections.abc import Collection
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from enlighten_desktop.engine.errors import BatchStateError, EnlightenError
-from enlighten_desktop.engine.imageio import SUPPORTED_SUFFIXES
+from enlighten_desktop.engine.formats import SUPPORTED_SUFFIXES
+from enlighten_desktop.engine.item import ItemResult, Status
 from enlighten_desktop.engine.safewrite import write_file
-
-if TYPE_CHECKING:
-    from enlighten_desktop.engine.batch import ItemResult
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +71,11 @@ class BatchState:
         return cls(path=path, settings=settings, items=saved["items"])
 
     def is_done(self, source: Path) -> bool:
-        return self.items.get(str(source.resolve()), {}).get("status") == "done"
+        return self.items.get(str(source.resolve()), {}).get("status") == Status.DONE
 
     def record(self, result: ItemResult) -> None:
         self.items[str(result.source.resolve())] = {
-            "status": result.status,
+            "status": result.status.value,
             "output": None if result.output is None else str(result.output),
             "message": result.message,
         }

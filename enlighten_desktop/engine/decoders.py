@@ -25,17 +25,16 @@ from PIL import Image, ImageCms, JpegImagePlugin, UnidentifiedImageError
 
 from .deblock import JpegQuantisation
 from .errors import ImageReadError, ImageTooLargeError, UnsupportedFormatError
+from .formats import Format
 from .metadata import XMP_TAG, descriptive_exif
 
 log = logging.getLogger(__name__)
 
 pillow_heif.register_heif_opener()
 
-# Pillow's format name -> ours. MPO is how Pillow names the JPEGs of phones that embed a second picture.
-FORMATS = {
-    "JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "TIFF": "TIFF", "WEBP": "WEBP", "HEIF": "HEIF", "BMP": "BMP",
-    "GIF": "GIF",
-}
+# Pillow's format names that are not ours: MPO is how Pillow names the JPEGs of phones that embed a second
+# picture. Formats of ours that Pillow does not decode (raw) are never named by it.
+_PILLOW_ALIASES = {"MPO": Format.JPEG}
 SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 _PILLOW_TARGET_MODE = {
     "1": "L",
@@ -64,13 +63,25 @@ _PILLOW_LIMIT_LOCK = threading.Lock()
 @dataclass(frozen=True)
 class Decoded:
     samples: np.ndarray  # H x W x C, C = 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA); uint8 or uint16
-    format: str  # one of FORMATS' values
+    format: Format
     icc: bytes | None
     exif: Image.Exif  # as stored, orientation included
     xmp: bytes | None
     compression: str | None  # TIFF only: "none", "lzw", "deflate", "packbits" or Pillow's name for others
     jpeg_quantisation: JpegQuantisation | None = None  # JPEG (not CMYK) only: for smoothing its blocks
     pages: int = 1  # TIFF pages or GIF frames; ``samples`` are the first one's
+
+
+def format_of(image: Image.Image) -> Format | None:
+    """Our name of the format Pillow opened ``image`` as; None for one this program does not read."""
+    name = image.format or ""
+    if name in _PILLOW_ALIASES:
+        return _PILLOW_ALIASES[name]
+    try:
+        found = Format(name)
+    except ValueError:
+        return None
+    return None if found is Format.RAW else found
 
 
 @contextmanager
@@ -94,7 +105,7 @@ def open_pillow(path: Path, *, max_pixels: int) -> Iterator[Image.Image]:
         finally:
             Image.MAX_IMAGE_PIXELS = previous
     with image:
-        if image.format not in FORMATS:
+        if format_of(image) is None:
             raise UnsupportedFormatError(
                 f"{path.name} is a {image.format} image; only JPEG, PNG, TIFF, WebP, BMP, GIF, HEIF and "
                 "camera raw files are supported."
@@ -123,7 +134,8 @@ def decode(path: Path, *, max_pixels: int) -> Decoded:
     """Samples (stored orientation) and metadata of a JPEG, PNG, TIFF, WebP or HEIF file."""
     # Metadata reads are inside decoding(): a PNG's eXIf chunk may follow the pixels, so getexif() decodes.
     with open_pillow(path, max_pixels=max_pixels) as image, decoding(path):
-        kind = FORMATS[image.format]
+        kind = format_of(image)
+        assert kind is not None  # open_pillow refused the others
         icc = image.info.get("icc_profile") or None
         xmp = image.info.get("xmp")
         exif = image.getexif()

@@ -16,6 +16,7 @@ import numpy as np
 import tifffile
 from PIL import Image
 
+from .formats import Format
 from .metadata import (
     EXIF_IFD,
     GPS_IFD,
@@ -170,9 +171,9 @@ def _ascii(value: object) -> str | None:
     return value if isinstance(value, str) and value.isascii() else None
 
 
-ENCODERS: dict[str, Encoder] = {
-    "jpeg": encode_jpeg,
-    "png": encode_png,
-    "tiff": encode_tiff,
-    "webp": encode_webp,
+ENCODERS: dict[Format, Encoder] = {
+    Format.JPEG: encode_jpeg,
+    Format.PNG: encode_png,
+    Format.TIFF: encode_tiff,
+    Format.WEBP: encode_webp,
 }

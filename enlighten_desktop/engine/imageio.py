@@ -42,6 +42,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,20 +53,13 @@ from . import deblock, decoders, rawdecode
 from .decoders import SRGB_ICC
 from .encoders import ENCODERS, TIFF_COMPRESSIONS
 from .errors import EnlightenError, ImageReadError, ImageWriteError, UnsupportedFormatError
+from .formats import RAW_SUFFIXES, SUPPORTED_SUFFIXES, Format
 from .metadata import orientation_of, upright_exif_bytes, upright_xmp
 from .safewrite import write_file
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PIXELS = 250_000_000
-OUTPUT_SUFFIXES = {"jpeg": (".jpg", ".jpeg"), "png": (".png",), "tiff": (".tif", ".tiff"), "webp": (".webp",)}
-SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif", ".hif", ".bmp", ".gif"}
-    | rawdecode.RAW_SUFFIXES
-)
-_SUFFIX_TO_FORMAT = {suffix: fmt for fmt, suffixes in OUTPUT_SUFFIXES.items() for suffix in suffixes}
-_SIXTEEN_BIT_FORMATS = {"png", "tiff"}
-_MAX_SIDE = {"jpeg": 65500, "webp": 16383}
 # numpy equivalents of EXIF orientations 2-8, turning stored pixels upright (TIFF 6.0 / EXIF 2.3 table).
 _UPRIGHT = {
     2: lambda a: a[:, ::-1],
@@ -82,7 +76,7 @@ _UPRIGHT = {
 class ImageMetadata:
     """What the source file says about itself, ready to embed in an output."""
 
-    format: str  # "JPEG", "PNG", "TIFF", "WEBP", "HEIF", "RAW"
+    format: Format  # from the contents, not the name
     bits: int  # 8 or 16: the precision of the source samples
     icc_profile: bytes | None
     exif: bytes | None  # b"Exif\0\0" + TIFF structure; orientation reset to 1 (pixels are already upright)
@@ -106,10 +100,10 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PI
     ImageTooLargeError when the declared size exceeds ``max_pixels`` (checked before any pixel is decoded).
     """
     path = _checked_input(Path(path))
-    if path.suffix.lower() in rawdecode.RAW_SUFFIXES:
+    if path.suffix.lower() in RAW_SUFFIXES:
         raw = rawdecode.develop_raw(path, max_pixels=max_pixels)
         metadata = ImageMetadata(
-            format="RAW",
+            format=Format.RAW,
             bits=16,
             icc_profile=SRGB_ICC,
             exif=upright_exif_bytes(raw.exif),
@@ -153,7 +147,7 @@ def read_preview(
     if max_side < 1:
         raise ValueError(f"max_side must be positive, got {max_side}")
     path = _checked_input(Path(path))
-    if path.suffix.lower() in rawdecode.RAW_SUFFIXES:
+    if path.suffix.lower() in RAW_SUFFIXES:
         return _to_float(rawdecode.raw_preview(path, max_side=max_side, max_pixels=max_pixels))
     with decoders.open_pillow(path, max_pixels=max_pixels) as image, decoders.decoding(path):
         image.draft("RGB", (max_side, max_side))
@@ -168,17 +162,18 @@ def write_image(
     *,
     metadata: ImageMetadata,
     alpha: np.ndarray | None = None,
-    format: str | None = None,
+    format: Format | str | None = None,
     bits: int | None = None,
     quality: int = 95,
     overwrite: bool = False,
 ) -> Path:
     """Encode ``rgb`` (H x W x 3 float, [0, 1], clipped) and ``alpha`` (H x W) to ``path`` atomically.
 
-    ``format``: "jpeg", "png", "tiff" or "webp"; default from the suffix. ``bits``: 8 or 16 (16 for PNG and
-    TIFF only); default the source's ``metadata.bits`` where the format can hold it, else 8. Encoded in
-    memory and saved by ``safewrite.write_file``: checked writes, fsync, read back and opened as an image of
-    this size, then renamed over ``path``; on any failure an existing ``path`` is untouched. Raises
+    ``format``: JPEG, PNG, TIFF or WebP (a ``Format`` or its name in any case), default from the suffix.
+    ``bits``: 8 or 16 (16 for PNG and TIFF only); default the source's ``metadata.bits`` where the format can
+    hold it, else 8. Encoded in memory and saved by ``safewrite.write_file``: checked writes, fsync, read back
+    and opened as an image of this size, then renamed over ``path``; on any failure an existing ``path`` is
+    untouched. Raises
     OutputExistsError (exists and not ``overwrite``), ImageWriteError (missing or read-only folder or file,
     disk full, encoder failure), and UnsupportedFormatError (unknown format, 16 bits asked of JPEG/WebP).
     Returns ``path``.
@@ -186,12 +181,12 @@ def write_image(
     path = Path(path)
     fmt = _output_format(path, format)
     bits = _output_bits(fmt, bits, metadata.bits)
-    samples = _to_samples(rgb, None if fmt == "jpeg" else alpha, bits)
-    if alpha is not None and fmt == "jpeg":
+    samples = _to_samples(rgb, None if fmt is Format.JPEG else alpha, bits)
+    if alpha is not None and fmt is Format.JPEG:
         log.info("%s: JPEG has no transparency; the alpha channel was not written", path.name)
-    if max(samples.shape[:2]) > _MAX_SIDE.get(fmt, 2**31):
+    if fmt.max_side is not None and max(samples.shape[:2]) > fmt.max_side:
         raise ImageWriteError(
-            f"Cannot save {path.name}: {fmt.upper()} holds at most {_MAX_SIDE[fmt]} pixels per side; "
+            f"Cannot save {path.name}: {fmt} holds at most {fmt.max_side} pixels per side; "
             "choose TIFF or PNG."
         )
     compression = metadata.compression if metadata.compression in TIFF_COMPRESSIONS else None
@@ -200,7 +195,7 @@ def write_image(
         ENCODERS[fmt](encoded, samples, icc=metadata.icc_profile, exif=metadata.exif, xmp=metadata.xmp,
                       quality=quality, compression=compression)
     except (OSError, ValueError) as err:
-        raise ImageWriteError(f"Cannot save {path.name}: the {fmt.upper()} encoder failed ({err}).") from err
+        raise ImageWriteError(f"Cannot save {path.name}: the {fmt} encoder failed ({err}).") from err
     height, width = samples.shape[:2]
     write_file(path, encoded.getbuffer(), overwrite=overwrite, verify=_reads_back_as(fmt, width, height))
     return path
@@ -230,24 +225,25 @@ def _contiguous(array: np.ndarray | None) -> np.ndarray | None:
     return None if array is None else np.ascontiguousarray(array)
 
 
-def _output_format(path: Path, format: str | None) -> str:
-    fmt = format.lower() if format else _SUFFIX_TO_FORMAT.get(path.suffix.lower())
-    if fmt == "jpg":
-        fmt = "jpeg"
-    if fmt not in OUTPUT_SUFFIXES:
+def _output_format(path: Path, format: Format | str | None) -> Format:
+    try:
+        fmt = Format.parse(format) if format else Format.of_suffix(path.suffix)
+    except ValueError:
+        fmt = None
+    if fmt is None or not fmt.writable:
         raise UnsupportedFormatError(
             f"Cannot save {path.name} as {format or repr(path.suffix)}: choose JPEG, PNG, TIFF or WebP."
         )
     return fmt
 
 
-def _output_bits(fmt: str, bits: int | None, source_bits: int) -> int:
+def _output_bits(fmt: Format, bits: int | None, source_bits: int) -> int:
     if bits is None:
-        return source_bits if fmt in _SIXTEEN_BIT_FORMATS else 8
+        return source_bits if fmt.holds_16_bits else 8
     if bits not in (8, 16):
         raise UnsupportedFormatError(f"Bit depth must be 8 or 16, not {bits}.")
-    if bits == 16 and fmt not in _SIXTEEN_BIT_FORMATS:
-        raise UnsupportedFormatError(f"{fmt.upper()} cannot hold 16 bits per channel; choose TIFF or PNG.")
+    if bits == 16 and not fmt.holds_16_bits:
+        raise UnsupportedFormatError(f"{fmt} cannot hold 16 bits per channel; choose TIFF or PNG.")
     return bits
 
 
@@ -266,13 +262,13 @@ def _to_samples(rgb: np.ndarray, alpha: np.ndarray | None, bits: int) -> np.ndar
     return np.rint(np.clip(stacked, 0.0, 1.0) * scale).astype(dtype)
 
 
-def _reads_back_as(fmt: str, width: int, height: int):
+def _reads_back_as(fmt: Format, width: int, height: int) -> Callable[[Path], None]:
     """A ``write_file`` check: the written file opens as a ``fmt`` image of ``width`` x ``height``."""
 
     def verify(path: Path) -> None:
         try:
             with decoders.open_pillow(path, max_pixels=width * height) as image:
-                kind, size = decoders.FORMATS[image.format].lower(), image.size
+                kind, size = decoders.format_of(image), image.size
         except EnlightenError as err:
             raise ValueError(f"the file written does not read back as an image ({err})") from err
         if (kind, size) != (fmt, (width, height)):

@@ -4,8 +4,9 @@ Lightroom Classic ("Edit In > Other editor"), Capture One ("Edit With"), darktab
 editor and read back whatever that file holds afterwards. So the file keeps its format, bit depth (a 16-bit
 TIFF stays 16-bit), TIFF compression, ICC profile, EXIF and XMP: pixels come from ``imageio.read_image`` and
 go back through ``imageio.write_image`` with the source's own metadata, format and bit depth and
-``overwrite=True``. That write is atomic (temporary file beside it, fsync, rename), so a failure or a crash
-mid-save leaves the original byte-for-byte as it was. JPEG and WebP are lossy: saving re-encodes them once.
+``overwrite=True``, by ``InPlace``, the writer of ``item.process_item`` for this hand-off. That write is
+atomic (temporary file beside it, fsync, rename), so a failure or a crash mid-save leaves the original
+byte-for-byte as it was. JPEG and WebP are lossy: saving re-encodes them once.
 
 What "the file is still open in the host" can mean, per OS (checked by ``check_replaceable``):
 
@@ -27,37 +28,19 @@ import logging
 import os
 import stat
 import sys
-from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from enlighten_desktop.engine.errors import ImageWriteError, UnsupportedFormatError
-from enlighten_desktop.engine.imageio import LoadedImage, read_image, write_image
-from enlighten_desktop.engine.model import EnhancerModel
-from enlighten_desktop.engine.pipeline import DEFAULT_TILE, CancelToken, Progress, apply_strength, enhance
+from enlighten_desktop.engine.imageio import LoadedImage, write_image
+from enlighten_desktop.engine.item import Developed, FileStamp
 from enlighten_desktop.engine.preflight import check_room
 
 log = logging.getLogger(__name__)
 
-# Formats write_image can produce; HEIF and camera raw can be read but not written back in place.
-REWRITABLE_FORMATS = frozenset({"JPEG", "PNG", "TIFF", "WEBP"})
 _IN_USE = "is in use by another program (still open in your photo editor?); close it there and try again"
-
-
-@dataclass(frozen=True)
-class FileStamp:
-    """What identifies one version of a file: size, modification time (ns) and file id (inode)."""
-
-    size: int
-    mtime_ns: int
-    file_id: int
-
-    @classmethod
-    def of(cls, path: Path) -> FileStamp:
-        info = path.stat()
-        return cls(size=info.st_size, mtime_ns=info.st_mtime_ns, file_id=info.st_ino)
 
 
 def edit_path(path: str | os.PathLike[str]) -> Path:
@@ -120,7 +103,7 @@ def _locked_by_another(fd: int) -> bool:
 def check_rewritable_format(image: LoadedImage) -> None:
     """UnsupportedFormatError when ``image`` cannot be written back whole: its format cannot be written (HEIF,
     camera raw, BMP, GIF), or it has more pages than the first, which saving in place would drop."""
-    if image.metadata.format not in REWRITABLE_FORMATS:
+    if not image.metadata.format.writable:
         raise UnsupportedFormatError(
             f"{image.path.name} is {image.metadata.format}, which cannot be saved in place. Have your photo "
             "editor hand over a 16-bit TIFF instead."
@@ -129,6 +112,15 @@ def check_rewritable_format(image: LoadedImage) -> None:
         raise UnsupportedFormatError(
             f"{image.path.name} has {image.metadata.pages} pages; saving it in place would keep only the "
             "first, so it was left alone. Enhance it into a new file with `enlighten-desktop enhance`."
+        )
+
+
+def check_unchanged(path: Path, stamp: FileStamp) -> None:
+    """ImageWriteError when ``path`` is no longer the version ``stamp`` was taken of (the host rewrote it)."""
+    if FileStamp.of(path) != stamp:
+        raise ImageWriteError(
+            f"{path.name} was changed by another program while it was being edited; it was left as that "
+            "program saved it. Open it again to edit the new version."
         )
 
 
@@ -143,11 +135,7 @@ def save_in_place(image: LoadedImage, rgb: np.ndarray, *, stamp: FileStamp) -> P
     if rgb.shape != image.rgb.shape:
         raise ValueError(f"result shape {rgb.shape} differs from the photo's {image.rgb.shape}")
     check_rewritable_format(image)
-    if FileStamp.of(path) != stamp:
-        raise ImageWriteError(
-            f"{path.name} was changed by another program while it was being edited; it was left as that "
-            "program saved it. Open it again to edit the new version."
-        )
+    check_unchanged(path, stamp)
     check_replaceable(path)
     metadata = image.metadata
     written = write_image(path, rgb, metadata=metadata, alpha=image.alpha, format=metadata.format.lower(),
@@ -156,26 +144,26 @@ def save_in_place(image: LoadedImage, rgb: np.ndarray, *, stamp: FileStamp) -> P
     return written
 
 
-def apply_in_place(
-    model: EnhancerModel,
-    path: str | os.PathLike[str],
-    *,
-    strength: float = 1.0,
-    tile: int = DEFAULT_TILE,
-    cancel: CancelToken | None = None,
-) -> Generator[Progress, None, Path]:
-    """Enhance the photo at ``path`` at full resolution (tiled), blend by ``strength`` in [0, 1] and save it
-    over itself with ``save_in_place``. Yields the tiles' Progress; returns the path written.
+@dataclass(frozen=True)
+class InPlace:
+    """The writer of ``item.process_item`` that saves the result over the photo itself (``save_in_place``).
+    Give it the photo's ``edit_path``, so that a symbolic link's target is what is replaced. ``reviewed``:
+    the version of the file the user reviewed (and whose result is reused); a file rewritten since is refused
+    rather than enhanced afresh and saved unseen."""
 
-    A file that cannot be replaced (read-only, locked, HEIF/raw) fails before the model runs.
-    """
-    path = edit_path(path)
-    image = read_image(path)
-    stamp = FileStamp.of(path)
-    check_rewritable_format(image)
-    check_replaceable(path)
-    # The new version is written beside the original before it replaces it: room for both is needed.
-    check_room(path.parent, path.stat().st_size, advice="Free some space and try again.")
-    result = yield from enhance(model, image.rgb, tile=tile, cancel=cancel)
-    blended = apply_strength(result.original, result.enhanced, strength, out=result.enhanced)
-    return save_in_place(image, blended, stamp=stamp)
+    reviewed: FileStamp | None = None
+
+    def prepare(self, source: Path) -> Path:
+        """Before any work: ``source`` can be replaced now, and its disk has room for the new version,
+        which is written beside the original before it replaces it."""
+        if self.reviewed is not None:
+            check_unchanged(source, self.reviewed)
+        check_replaceable(source)
+        check_room(source.parent, source.stat().st_size, advice="Free some space and try again.")
+        return source
+
+    def accept(self, image: LoadedImage) -> None:
+        check_rewritable_format(image)
+
+    def write(self, developed: Developed, rgb: np.ndarray) -> Path:
+        return save_in_place(developed.image, rgb, stamp=developed.stamp)

@@ -8,8 +8,9 @@ float64 temporaries and no padded copy of the image are made. The image is never
 from __future__ import annotations
 
 import threading
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from enlighten_desktop.engine.attention import default_attention
 from enlighten_desktop.engine.errors import CancelledError
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.providers import ProviderReport
+from enlighten_desktop.engine.textenum import TextEnum
 from enlighten_desktop.engine.tiling import Tile, plan_tiles, read_window
 
 # Core size in px. Measured with the real generator architecture on a 2-core CPU: the time per processed
@@ -25,15 +27,25 @@ from enlighten_desktop.engine.tiling import Tile, plan_tiles, read_window
 # above the image buffers. 768 buys most of the speed for a footprint a laptop with 8 GB can spare.
 DEFAULT_TILE = 768
 _STRENGTH_ROWS = 256  # rows blended per step in apply_strength: bounds its temporaries
+Step = TypeVar("Step")
+Wrapped = TypeVar("Wrapped")
+Result = TypeVar("Result")
+
+
+class Stage(TextEnum):
+    """What a Progress counts: tiles of one photo, or one call (decode, blend, write) in a worker."""
+
+    TILES = "tiles"
+    CALL = "call"
 
 
 @dataclass(frozen=True)
 class Progress:
-    """``done`` of ``total`` steps finished; ``stage`` says what is counted ("tiles", "items")."""
+    """``done`` of ``total`` steps finished; ``stage`` says what is counted."""
 
     done: int
     total: int
-    stage: str
+    stage: Stage
 
 
 class CancelToken:
@@ -109,22 +121,39 @@ def enhance(
         margin=contract.receptive_margin if margin is None else margin, multiple=contract.size_multiple,
     )
     out = np.empty_like(rgb)
-    yield Progress(0, len(tiles), "tiles")
+    yield Progress(0, len(tiles), Stage.TILES)
     for done, each in enumerate(tiles, start=1):
         if cancel is not None and cancel.cancelled:
             raise CancelledError("Enhancement cancelled.")
         _run_tile(model, rgb, attention, each, out)
-        yield Progress(done, len(tiles), "tiles")
+        yield Progress(done, len(tiles), Stage.TILES)
     return EnhanceResult(original=rgb, enhanced=out, attention=attention, provider=model.provider)
 
 
-def run_to_end(steps: Generator[Progress, None, EnhanceResult]) -> EnhanceResult:
-    """Drive an enhance() generator without watching progress; returns its result."""
+def run_to_end(steps: Generator[Step, None, Result], on_step: Callable[[Step], None] | None = None) -> Result:
+    """Drive engine work (enhance(), process_item(), run_batch()...) to its end and return its result, passing
+    each step to ``on_step`` when given. The one loop that drains a generator for its return value."""
     while True:
         try:
-            next(steps)
+            step = next(steps)
         except StopIteration as stop:
             return stop.value
+        if on_step is not None:
+            on_step(step)
+
+
+def relay(
+    steps: Generator[Step, None, Result], wrap: Callable[[Step], Wrapped]
+) -> Generator[Wrapped, None, Result]:
+    """``steps``, each step passed through ``wrap`` (a tile's Progress into a batch's); the same result."""
+    outcome: list[Result] = []
+
+    def keeping_the_result() -> Generator[Step, None, None]:
+        outcome.append((yield from steps))
+
+    for step in keeping_the_result():
+        yield wrap(step)
+    return outcome[0]
 
 
 def apply_strength(

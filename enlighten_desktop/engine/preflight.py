@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import ImageWriteError
-from .rawdecode import RAW_SUFFIXES
+from .formats import Format
 from .safewrite import check_writable_folder
 
 log = logging.getLogger(__name__)
@@ -21,38 +21,26 @@ log = logging.getLogger(__name__)
 # turn a source's file size into a pixel count and a pixel count into an output size. Lossy formats are
 # taken at their large end (quality 95 output), lossless at their small end (photos compress to ~2/3).
 _BYTES_PER_PIXEL = {
-    "JPEG": 0.5,
-    "WEBP": 0.4,
-    "HEIF": 0.3,
-    "RAW": 1.5,
-    "PNG": 2.0,
-    "TIFF": 2.0,
-    "BMP": 3.0,
-    "GIF": 0.5,
+    Format.JPEG: 0.5,
+    Format.WEBP: 0.4,
+    Format.HEIF: 0.3,
+    Format.RAW: 1.5,
+    Format.PNG: 2.0,
+    Format.TIFF: 2.0,
+    Format.BMP: 3.0,
+    Format.GIF: 0.5,
 }
 _SIXTEEN_BIT_FACTOR = 2.0
-_SOURCE_FORMATS = {
-    ".jpg": "JPEG",
-    ".jpeg": "JPEG",
-    ".jpe": "JPEG",
-    ".webp": "WEBP",
-    ".heic": "HEIF",
-    ".heif": "HEIF",
-    ".hif": "HEIF",
-    ".png": "PNG",
-    ".bmp": "BMP",
-    ".gif": "GIF",
-}
 
 
-def estimated_output_bytes(source: Path, output_format: str, bits: int | None) -> int:
+def estimated_output_bytes(source: Path, output_format: Format, bits: int | None) -> int:
     """About how many bytes the result of ``source`` takes as ``output_format`` (at ``bits``, None: 8)."""
     try:
         size = source.stat().st_size
     except OSError:
         return 0  # the item will fail on reading; it needs no room
-    suffix = source.suffix.lower()
-    source_format = "RAW" if suffix in RAW_SUFFIXES else _SOURCE_FORMATS.get(suffix, "TIFF")
+    # An unknown suffix fails on reading; TIFF's estimate is as good as any for it.
+    source_format = Format.of_suffix(source.suffix) or Format.TIFF
     pixels = size / _BYTES_PER_PIXEL[source_format]
     per_pixel = _BYTES_PER_PIXEL[output_format] * (_SIXTEEN_BIT_FACTOR if bits == 16 else 1.0)
     return int(pixels * per_pixel)

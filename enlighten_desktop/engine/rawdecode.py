@@ -37,9 +37,6 @@ from .metadata import XMP_TAG, descriptive_exif
 
 log = logging.getLogger(__name__)
 
-RAW_SUFFIXES = frozenset(
-    {".dng", ".cr2", ".cr3", ".nef", ".nrw", ".arw", ".raf", ".orf", ".rw2", ".pef", ".srw"}
-)
 _TIFF_HEADERS = (b"II*\x00", b"MM\x00*")
 # LibRaw's ``flip`` codes for the orientations it applies while developing.
 _FLIP_TO_ROT90 = {0: 0, 3: 2, 5: 1, 6: -1}

@@ -7,15 +7,16 @@ the running item between tiles and puts it back to pending; cancelling marks it 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from enlighten_desktop.engine.batch import ItemResult, OutputOptions, process_file
 from enlighten_desktop.engine.errors import EnlightenError, OutputExistsError
-from enlighten_desktop.engine.pipeline import CancelToken
+from enlighten_desktop.engine.item import Developed, ItemResult, process_item
+from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
+from enlighten_desktop.engine.pipeline import CancelToken, Progress
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
 from enlighten_desktop.ui.queue_model import (
     CANCELLED,
@@ -34,7 +35,8 @@ log = logging.getLogger(__name__)
 
 class BatchRunner(QObject):
     """Drives a QueueModel. ``settings`` returns (engine config, output options, strength) at each item;
-    ``edits`` the attention-brush edit of a photo (PhotoSession.attention_edit), None for the default."""
+    ``edits`` the attention-brush edit of a photo (PhotoSession.attention_edit), None for the default;
+    ``reusable`` a full-size result already computed for a photo (PhotoSession.reusable), or None."""
 
     running_changed = Signal(bool)
     finished = Signal(int, int, object)  # done, failed, folder to open (Path or None)
@@ -42,12 +44,15 @@ class BatchRunner(QObject):
 
     def __init__(self, *, queue: QueueModel, models: ModelCache,
                  settings: Callable[[], tuple[EngineConfig, OutputOptions, float]],
-                 edits: Callable[[Path], np.ndarray | None], parent: QObject | None = None) -> None:
+                 edits: Callable[[Path], np.ndarray | None],
+                 reusable: Callable[[Path], Developed | None] = lambda _path: None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.queue = queue
         self.models = models
         self._settings = settings
         self._edits = edits
+        self._reusable = reusable
         self._pool = WorkerPool(threads=1, parent=self)
         self._running = False
         self._worker: GeneratorWorker | None = None
@@ -128,18 +133,18 @@ class BatchRunner(QObject):
             return
         config, options, strength = self._settings()
         item = self.queue.item(row)
-        edit = self._edits(item.source)
+        edit, reuse = self._edits(item.source), self._reusable(item.source)
         self._current, self._intent = item.source, CANCELLED
         self.queue.update(row, status=RUNNING, progress=0.0, message=None)
 
         # Every photo in the queue is an original that no output may replace.
         originals = frozenset(self.queue.item(i).source.resolve() for i in range(self.queue.rowCount()))
+        writer = NewFiles(options, root=item.root, originals=originals)
 
-        def work(token: CancelToken):
+        def work(token: CancelToken) -> Generator[Progress, None, ItemResult]:
             model = self.models.get(config.export_model(), provider=config.provider, device=config.device)
-            return (yield from process_file(model, item.source, item.root, options, strength=strength,
-                                            tile=config.tile, attention_edit=edit, cancel=token,
-                                            originals=originals))
+            return (yield from process_item(model, item.source, writer, strength=strength, tile=config.tile,
+                                            attention_edit=edit, cancel=token, reuse=reuse))
 
         worker = GeneratorWorker(factory=work)
         worker.signals.progress.connect(self._on_progress)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from enlighten_desktop import APP_NAME
 from enlighten_desktop.engine.batch import collect_inputs
-from enlighten_desktop.engine.imageio import SUPPORTED_SUFFIXES
+from enlighten_desktop.engine.formats import SUPPORTED_SUFFIXES
 from enlighten_desktop.engine.providers import ProviderReport, unavailable_notice
 from enlighten_desktop.ui import theme
 from enlighten_desktop.ui.batch_runner import BatchRunner
@@ -68,7 +68,8 @@ class MainWindow(QMainWindow):
         self.session = PhotoSession(config=self.engine_config(), models=self.models, parent=self)
         self.queue = QueueModel(state=open_queue_state(settings.queue_state_path), parent=self)
         self.runner = BatchRunner(queue=self.queue, models=self.models, settings=self._batch_settings,
-                                  edits=self.session.attention_edit, parent=self)
+                                  edits=self.session.attention_edit, reusable=self.session.reusable,
+                                  parent=self)
         self.thumbnails = ThumbnailLoader(queue=self.queue, parent=self)
         self._output_folder: Path | None = None
 

@@ -9,6 +9,7 @@ to a photo shows it as it was left, and exporting it uses its edit.
 from __future__ import annotations
 
 import logging
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,12 +20,12 @@ from PySide6.QtGui import QImage
 from enlighten_desktop.engine.attention import (
     apply_attention_edit,
     default_attention,
-    edited_attention,
     resize_plane,
 )
-from enlighten_desktop.engine.batch import OutputOptions, prepare_target, save_result
-from enlighten_desktop.engine.imageio import LoadedImage, read_image
-from enlighten_desktop.engine.pipeline import CancelToken, EnhanceResult, apply_strength, enhance
+from enlighten_desktop.engine.imageio import LoadedImage
+from enlighten_desktop.engine.item import Developed, FileStamp, ItemResult, develop, process_item, read_photo
+from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
+from enlighten_desktop.engine.pipeline import CancelToken, EnhanceResult, Progress, apply_strength, enhance
 from enlighten_desktop.engine.providers import ProviderReport
 from enlighten_desktop.ui.brush import AttentionBrush
 from enlighten_desktop.ui.imaging import display_pyramid, fit_size, resize_rgb
@@ -43,6 +44,7 @@ class LoadedPhoto:
     """A decoded photo with its preview proxy. proxy: h x w x 3 float32 [0, 1]; attention: h x w."""
 
     image: LoadedImage
+    stamp: FileStamp  # the version of the file that ``image`` was read from
     proxy: np.ndarray
     proxy_attention: np.ndarray  # the default attention of the proxy
     before: tuple[QImage, ...]  # the original, ready to draw: full size first, then halvings
@@ -51,7 +53,7 @@ class LoadedPhoto:
 
 
 def _load(path: Path, preview_side: int, kept_edit: np.ndarray | None) -> LoadedPhoto:
-    image = read_image(path)
+    image, stamp = read_photo(path)
     height, width = image.rgb.shape[:2]
     proxy = resize_rgb(image.rgb, *fit_size(width, height, preview_side))
     attention = default_attention(proxy)
@@ -60,7 +62,7 @@ def _load(path: Path, preview_side: int, kept_edit: np.ndarray | None) -> Loaded
         # Resized only when the preview size was changed in the preferences since the edit was painted.
         edit = resize_plane(kept_edit, proxy.shape[1], proxy.shape[0]).copy()
     shown = attention if edit is None else apply_attention_edit(attention, edit)
-    return LoadedPhoto(image=image, proxy=proxy, proxy_attention=attention,
+    return LoadedPhoto(image=image, stamp=stamp, proxy=proxy, proxy_attention=attention,
                        before=display_pyramid(image.rgb, smallest_side=preview_side),
                        overlay=heatmap_image(shown), edit=edit)
 
@@ -87,6 +89,7 @@ class PhotoSession(QObject):
         self._kept_edits: dict[Path, np.ndarray] = {}  # photos left with an edit, by path: proxy-size edits
         self.result: EnhanceResult | None = None
         self.result_is_full = False
+        self.developed: Developed | None = None  # the full-size result on screen, reused by the exports
         self.strength = 1.0
         self._generation = 0
         self._work = WorkerPool(threads=1, parent=self)
@@ -95,7 +98,8 @@ class PhotoSession(QObject):
         self._display_busy = False
         self._display_again = False
         self._displayed_result: EnhanceResult | None = None
-        self._edit_in_use = np.zeros((0, 0), dtype=np.float32)
+        # The attention edit of the latest run (proxy size), which the full-size result and exports use.
+        self.edit_in_use = np.zeros((0, 0), dtype=np.float32)
         self.displayed_strength: float | None = None
         self._overlay_timer = QTimer(self, singleShot=True, interval=OVERLAY_INTERVAL_MS)
         self._overlay_timer.timeout.connect(self.refresh_overlay)
@@ -108,10 +112,10 @@ class PhotoSession(QObject):
         self._cancel_current()
         self._keep_edit()
         path = Path(path)
-        self.path, self.photo, self.brush, self.result = path, None, None, None
+        self.path, self.photo, self.brush, self.result, self.developed = path, None, None, None, None
         self.stage_changed.emit("loading")
         kept, side = self._kept_edits.get(path), self.config.preview_side
-        self._start(call_work(lambda: _load(path, side, kept), stage="loading"), self._on_loaded)
+        self._start(call_work(lambda: _load(path, side, kept)), self._on_loaded)
 
     def _keep_edit(self) -> None:
         """Remember the edit of the photo being left (forget it when it was reset or undone to nothing)."""
@@ -152,15 +156,19 @@ class PhotoSession(QObject):
         self._generation += 1
         self._cancel_current()
         photo, edit, config = self.photo, self.brush.edit.copy(), self.config
-        self._edit_in_use = edit  # the full-size run that follows uses this same edit
+        self.edit_in_use = edit  # the full-size run that follows uses this same edit
+        if self._preview_is_final():
+            self.stage_changed.emit("enhancing")
+            self._run_full()
+            return
 
-        def preview(token: CancelToken):
+        def preview(token: CancelToken) -> Generator[Progress, None, EnhanceResult]:
             model = self.models.get(config.preview_model(), provider=config.provider, device=config.device)
             attention = apply_attention_edit(photo.proxy_attention, edit)
             return (yield from enhance(model, photo.proxy, attention=attention, tile=config.tile,
                                        cancel=token))
 
-        self.stage_changed.emit("enhancing" if self._preview_is_final() else "preview")
+        self.stage_changed.emit("preview")
         self._start(preview, self._on_preview)
 
     def _preview_is_final(self) -> bool:
@@ -172,28 +180,27 @@ class PhotoSession(QObject):
     @Slot(object)
     def _on_preview(self, result: EnhanceResult) -> None:
         self._show(result, full=False)
-        photo, config = self.photo, self.config
-        if photo is None or self.brush is None:
-            return
-        if self._preview_is_final():
-            self.result_is_full = True
-            self.stage_changed.emit("ready")
-            return
-        edit = self._edit_in_use if np.any(self._edit_in_use) else None
+        if self.photo is not None and self.brush is not None:
+            self.stage_changed.emit("full")
+            self._run_full()
 
-        def full(token: CancelToken):
-            # The export's model: what is on screen at full resolution is what gets exported.
+    def _run_full(self) -> None:
+        """The full-size run: the engine's own ``develop``, with the export's model and tile, so the result
+        on screen is the very one the exports write (they reuse it)."""
+        photo, edit, config = self.photo, self.edit_in_use, self.config
+        assert photo is not None
+
+        def full(token: CancelToken) -> Generator[Progress, None, Developed]:
             model = self.models.get(config.export_model(), provider=config.provider, device=config.device)
-            rgb = photo.image.rgb
-            attention = None if edit is None else edited_attention(rgb, edit)
-            return (yield from enhance(model, rgb, attention=attention, tile=config.tile, cancel=token))
+            return (yield from develop(model, photo.image, photo.stamp, attention_edit=edit, tile=config.tile,
+                                       cancel=token))
 
-        self.stage_changed.emit("full")
         self._start(full, self._on_full)
 
     @Slot(object)
-    def _on_full(self, result: EnhanceResult) -> None:
-        self._show(result, full=True)
+    def _on_full(self, developed: Developed) -> None:
+        self.developed = developed
+        self._show(developed.result, full=True)
         self.stage_changed.emit("ready")
 
     def _show(self, result: EnhanceResult, *, full: bool) -> None:
@@ -216,8 +223,7 @@ class PhotoSession(QObject):
         result, strength = self.result, self.strength
         worker = GeneratorWorker(factory=call_work(
             lambda: (display_pyramid(apply_strength(result.original, result.enhanced, strength),
-                                     smallest_side=self.config.preview_side), result, strength),
-            stage="blend"))
+                                     smallest_side=self.config.preview_side), result, strength)))
         worker.signals.succeeded.connect(self._on_display)
         worker.signals.failed.connect(self._on_failed)
         worker.signals.done.connect(self._on_display_done)
@@ -302,26 +308,34 @@ class PhotoSession(QObject):
             self.overlay_ready.emit(heatmap_image(attention))
 
     # -- export of the photo on screen (with its brush edits and strength) -----------------------------
+    def reusable(self, path: Path) -> Developed | None:
+        """The full-size result on screen when it is of photo ``path``: the queue writes it without running
+        the model again (``process_item`` checks that file, model, tile and edit still match)."""
+        return self.developed if path == self.path else None
+
     def export(self, options: OutputOptions) -> None:
-        if self.photo is None or self.result is None or not self.result_is_full or self.path is None:
+        """Write the photo on screen as the queue would (``process_item``: names, no original replaced,
+        attention map when asked), reusing the result on screen."""
+        if self.developed is None or not self.result_is_full or self.path is None:
             self.failed.emit("The full-size result is not ready yet; export again when it is.")
             return
-        photo, result, strength, source = self.photo, self.result, self.strength, self.path
+        developed, source, config, strength = self.developed, self.path, self.config, self.strength
+        edit = self.edit_in_use
 
-        def write() -> Path:
-            # The batch's checks and write path: no original replaced, a failed save leaves nothing behind.
-            target = prepare_target(source, source.parent, options)
-            blended = apply_strength(result.original, result.enhanced, strength)
-            return save_result(target, source, photo.image, blended, options)
+        def write(token: CancelToken) -> Generator[Progress, None, ItemResult]:
+            model = self.models.get(config.export_model(), provider=config.provider, device=config.device)
+            return (yield from process_item(model, source, NewFiles(options), strength=strength,
+                                            tile=config.tile, attention_edit=edit, cancel=token,
+                                            reuse=developed))
 
-        worker = GeneratorWorker(factory=call_work(write, stage="export"))
+        worker = GeneratorWorker(factory=write)
         worker.signals.succeeded.connect(self._on_exported)
         worker.signals.failed.connect(self._on_failed)
         self._display.start(worker)
 
     @Slot(object)
-    def _on_exported(self, path: Path) -> None:
-        self.exported.emit(path)
+    def _on_exported(self, result: ItemResult) -> None:
+        self.exported.emit(result.output)
 
     # -- plumbing ------------------------------------------------------------------------------------
     def _start(self, factory, on_success) -> None:

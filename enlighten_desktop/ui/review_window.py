@@ -8,6 +8,7 @@ closing the window, leaves the file untouched. Either way ``finished`` reports t
 from __future__ import annotations
 
 import logging
+from collections.abc import Generator
 from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
@@ -25,13 +26,9 @@ from PySide6.QtWidgets import (
 from enlighten_desktop import APP_NAME
 from enlighten_desktop.edit_command import FAILED, NOT_SAVED, SAVED
 from enlighten_desktop.engine.errors import EnlightenError
-from enlighten_desktop.engine.inplace import (
-    FileStamp,
-    check_replaceable,
-    check_rewritable_format,
-    save_in_place,
-)
-from enlighten_desktop.engine.pipeline import apply_strength
+from enlighten_desktop.engine.inplace import InPlace, check_replaceable, check_rewritable_format
+from enlighten_desktop.engine.item import FileStamp, ItemResult, process_item
+from enlighten_desktop.engine.pipeline import CancelToken, Progress
 from enlighten_desktop.ui import theme
 from enlighten_desktop.ui.main_window import Banner
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
@@ -41,7 +38,7 @@ from enlighten_desktop.ui.settings import AppSettings
 from enlighten_desktop.ui.single_instance import Outcome
 from enlighten_desktop.ui.widgets.adjust_panel import AdjustPanel
 from enlighten_desktop.ui.widgets.compare_view import CompareView
-from enlighten_desktop.ui.workers import GeneratorWorker, WorkerPool, call_work
+from enlighten_desktop.ui.workers import GeneratorWorker, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -166,25 +163,30 @@ class ReviewWindow(QMainWindow):
                 self.banner.show_message(f"{self.path.name} could not be read when it was opened; "
                                          "close this window and hand it over again.", theme.ERROR)
             return
-        photo, result, stamp = self.session.photo, self.session.result, self._stamp
-        strength = self.session.strength
+        session = self.session
+        developed, config, strength, edit = session.developed, session.config, session.strength, (
+            session.edit_in_use)
+        assert developed is not None  # can_save: the full-size result is ready
+        writer = InPlace(reviewed=developed.stamp)
 
-        def write() -> Path:
-            blended = apply_strength(result.original, result.enhanced, strength)
-            return save_in_place(photo.image, blended, stamp=stamp)
+        def write(token: CancelToken) -> Generator[Progress, None, ItemResult]:
+            # The result on screen is reused: the model runs again only if the file changed (refused then).
+            model = session.models.get(config.export_model(), provider=config.provider, device=config.device)
+            return (yield from process_item(model, self.path, writer, strength=strength, tile=config.tile,
+                                            attention_edit=edit, cancel=token, reuse=developed))
 
         self._saving = True
         self.save_button.setEnabled(False)
         self.stage.setText(f"Saving {self.path.name}…")
-        worker = GeneratorWorker(factory=call_work(write, stage="save"))
+        worker = GeneratorWorker(factory=write)
         worker.signals.succeeded.connect(self._on_saved)
         worker.signals.failed.connect(self._on_save_failed)
         self._writer.start(worker)
 
     @Slot(object)
-    def _on_saved(self, path: Path) -> None:
+    def _on_saved(self, result: ItemResult) -> None:
         self._saving = False
-        self._finish(Outcome(SAVED, f"Saved {path}"))
+        self._finish(Outcome(SAVED, f"Saved {result.output}"))
         self.close()
 
     @Slot(object)

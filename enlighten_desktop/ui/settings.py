@@ -11,7 +11,8 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from enlighten_desktop import APP_NAME
-from enlighten_desktop.engine.batch import OutputOptions
+from enlighten_desktop.engine.formats import Format
+from enlighten_desktop.engine.outputs import OutputOptions
 
 ORGANISATION = "Enlighten"
 
@@ -19,6 +20,14 @@ ORGANISATION = "Enlighten"
 def _as_bool(value: object) -> bool:
     # INI-backed QSettings returns "true"/"false" strings; native back-ends return bools.
     return value in (True, "true", "1", 1)
+
+
+def _format_or_none(name: str) -> Format | None:
+    """The stored output format; "" (as the source) or a name this version does not know: None."""
+    try:
+        return Format.parse(name) if name else None
+    except ValueError:
+        return None
 
 
 class AppSettings:
@@ -160,7 +169,7 @@ class AppSettings:
         bits = int(self._get("export/bits", 0, int))
         return OutputOptions(
             folder=Path(folder) if folder else None,
-            format=fmt or None,
+            format=_format_or_none(fmt),
             bits=bits or None,
             quality=int(self._get("export/quality", 95, int)),
             template=str(self._get("export/template", "{stem}_enlightened", str)),
@@ -168,7 +177,7 @@ class AppSettings:
 
     def set_output_options(self, options: OutputOptions) -> None:
         self._set("export/folder", str(options.folder) if options.folder else "")
-        self._set("export/format", options.format or "")
+        self._set("export/format", options.format.value if options.format else "")
         self._set("export/bits", options.bits or 0)
         self._set("export/quality", int(options.quality))
         self._set("export/template", options.template)

@@ -27,8 +27,7 @@ class ThumbnailLoader(QObject):
     def request(self, sources: list[Path]) -> None:
         for source in sources:
             worker = GeneratorWorker(
-                factory=call_work(lambda s=source: to_qimage(read_preview(s, max_side=THUMBNAIL_SIDE)),
-                                  stage="thumbnail"))
+                factory=call_work(lambda s=source: to_qimage(read_preview(s, max_side=THUMBNAIL_SIDE))))
             worker.signals.succeeded.connect(lambda image, s=source: self._on_ready(s, image))
             # An unreadable file gets no thumbnail; its real error shows when the item is processed.
             worker.signals.failed.connect(lambda err, s=source: log.info("No thumbnail for %s: %s", s, err))

@@ -15,18 +15,18 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from enlighten_desktop.engine.errors import CancelledError, EnlightenError
-from enlighten_desktop.engine.pipeline import CancelToken, Progress
+from enlighten_desktop.engine.pipeline import CancelToken, Progress, Stage, run_to_end
 
 log = logging.getLogger(__name__)
 
 WorkFactory = Callable[[CancelToken], Generator[Progress, None, Any]]
 
 
-def call_work(function: Callable[[], Any], *, stage: str = "working") -> WorkFactory:
+def call_work(function: Callable[[], Any]) -> WorkFactory:
     """Wrap a plain call (decode, convert, write) as work: one step, cancellable before it starts."""
 
     def work(token: CancelToken) -> Generator[Progress, None, Any]:
-        yield Progress(0, 1, stage)
+        yield Progress(0, 1, Stage.CALL)
         if token.cancelled:
             raise CancelledError("Cancelled.")
         return function()
@@ -61,14 +61,7 @@ class GeneratorWorker(QRunnable):
         try:
             if self.token.cancelled:
                 raise CancelledError("Cancelled before it started.")
-            generator = self._factory(self.token)
-            while True:
-                try:
-                    step = next(generator)
-                except StopIteration as stop:
-                    result = stop.value
-                    break
-                self.signals.progress.emit(step.done, step.total, step.stage)
+            result = run_to_end(self._factory(self.token), self._report)
         except CancelledError:
             self.signals.cancelled.emit()
         except EnlightenError as err:  # expected (bad file, missing model): the GUI shows the message
@@ -80,6 +73,9 @@ class GeneratorWorker(QRunnable):
         else:
             self.signals.succeeded.emit(result)
         self.signals.done.emit(self)
+
+    def _report(self, step: Progress) -> None:
+        self.signals.progress.emit(step.done, step.total, step.stage.value)
 
 
 class WorkerPool(QObject):

@@ -10,18 +10,12 @@ from PIL import Image
 
 from enlighten_desktop.bench import synthetic_photo
 from enlighten_desktop.engine.attention import default_attention
-from enlighten_desktop.engine.batch import (
-    BatchState,
-    ItemResult,
-    OutputOptions,
-    batch_settings,
-    collect_inputs,
-    output_path,
-    process_file,
-    run_batch,
-)
+from enlighten_desktop.engine.batch import BatchState, batch_settings, collect_inputs, run_batch
 from enlighten_desktop.engine.errors import CancelledError
+from enlighten_desktop.engine.formats import Format
 from enlighten_desktop.engine.imageio import read_image
+from enlighten_desktop.engine.item import ItemResult, process_item
+from enlighten_desktop.engine.outputs import NewFiles, OutputOptions, output_path
 from enlighten_desktop.engine.pipeline import CancelToken, run_to_end
 
 
@@ -75,7 +69,7 @@ def test_names_follow_the_template_and_mirror_sub_folders(tmp_path):
     assert output_path(root / "x" / "y" / "p.jpg", root, OutputOptions(folder=tmp_path / "out")) == (
         tmp_path / "out" / "x" / "y" / "p_enlightened.jpg"
     )
-    assert output_path(root / "p.JPG", root, OutputOptions(format="PNG")) == root / "p_enlightened.png"
+    assert output_path(root / "p.JPG", root, OutputOptions(format=Format.PNG)) == root / "p_enlightened.png"
     assert output_path(root / "p.heic", root, OutputOptions()) == root / "p_enlightened.tif"
     named = OutputOptions(template="bright-{stem}")
     assert output_path(root / "p.tiff", root, named) == root / "bright-p.tiff"
@@ -131,7 +125,7 @@ def test_an_attention_edit_painted_at_preview_size_brightens_and_protects_where_
     edit[4:16, 4:20] = -0.8  # protect: photo rows 8-32, columns 8-40
     written = {}
     for name, given in (("plain", None), ("edited", edit)):
-        steps = process_file(cpu_model, photo, photo.parent, OutputOptions(folder=tmp_path / name),
+        steps = process_item(cpu_model, photo, NewFiles(OutputOptions(folder=tmp_path / name)),
                              tile=32, attention_edit=given)
         written[name] = np.asarray(Image.open(run_to_end(steps).output), dtype=np.float32)
     plain, edited = written["plain"], written["edited"]

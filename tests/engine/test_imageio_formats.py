@@ -15,7 +15,8 @@ import pytest
 import tifffile
 from PIL import Image, ImageOps
 
-from enlighten_desktop.engine.imageio import SUPPORTED_SUFFIXES, read_image, read_preview, write_image
+from enlighten_desktop.engine.formats import SUPPORTED_SUFFIXES
+from enlighten_desktop.engine.imageio import read_image, read_preview, write_image
 
 
 def gradient16(height: int = 48, width: int = 160) -> np.ndarray:

@@ -16,7 +16,8 @@ import tifffile
 
 from enlighten_desktop.engine.errors import ImageWriteError, UnsupportedFormatError
 from enlighten_desktop.engine.imageio import read_image
-from enlighten_desktop.engine.inplace import FileStamp, apply_in_place, check_replaceable, save_in_place
+from enlighten_desktop.engine.inplace import InPlace, check_replaceable, edit_path, save_in_place
+from enlighten_desktop.engine.item import FileStamp, process_item
 from enlighten_desktop.engine.pipeline import enhance, run_to_end
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions and locks")
@@ -29,6 +30,11 @@ getattr(fcntl, sys.argv[2])(handle, fcntl.LOCK_EX)
 print("locked", flush=True)
 sys.stdin.read()
 """
+
+
+def apply_in_place(model, path):
+    """What ``edit --apply`` runs: the per-item API with the in-place writer."""
+    return process_item(model, edit_path(path), InPlace(), tile=32)
 
 
 @pytest.fixture
@@ -48,7 +54,7 @@ def test_a_16_bit_rgba_tiff_keeps_depth_compression_alpha_and_file_mode(rgba16_t
     source = read_image(rgba16_tiff)
     expected = run_to_end(enhance(cpu_model, source.rgb, tile=32)).enhanced
 
-    assert run_to_end(apply_in_place(cpu_model, rgba16_tiff, tile=32)) == rgba16_tiff
+    assert run_to_end(apply_in_place(cpu_model, rgba16_tiff)).output == rgba16_tiff
 
     with tifffile.TiffFile(rgba16_tiff) as saved:
         page = saved.pages.first
@@ -88,7 +94,7 @@ def test_a_lock_held_by_another_program_is_reported_and_released_locks_are_not(r
 def test_a_read_only_file_is_refused_before_the_model_runs(rgba16_tiff, cpu_model):
     before = rgba16_tiff.read_bytes()
     os.chmod(rgba16_tiff, 0o444)
-    steps = apply_in_place(cpu_model, rgba16_tiff, tile=32)
+    steps = apply_in_place(cpu_model, rgba16_tiff)
     with pytest.raises(ImageWriteError, match="read-only"):
         next(steps)  # fails at once: no tile was run
     assert rgba16_tiff.read_bytes() == before
@@ -103,7 +109,7 @@ def test_heif_cannot_be_saved_in_place_and_is_refused_before_the_model_runs(tmp_
     Image.fromarray(np.full((32, 32, 3), 40, np.uint8)).save(path)
     before = path.read_bytes()
     with pytest.raises(UnsupportedFormatError, match="16-bit TIFF"):
-        next(apply_in_place(cpu_model, path, tile=32))
+        next(apply_in_place(cpu_model, path))
     assert path.read_bytes() == before
 
 
@@ -112,5 +118,5 @@ def test_editing_through_a_symbolic_link_replaces_the_linked_photo(rgba16_tiff, 
     link.symlink_to(rgba16_tiff)
     before = rgba16_tiff.read_bytes()
 
-    assert run_to_end(apply_in_place(cpu_model, link, tile=32)) == rgba16_tiff
+    assert run_to_end(apply_in_place(cpu_model, link)).output == rgba16_tiff
     assert link.is_symlink() and rgba16_tiff.read_bytes() != before

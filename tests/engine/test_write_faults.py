@@ -12,10 +12,12 @@ import sys
 import pytest
 from PIL import Image
 
-from enlighten_desktop.engine.batch import BatchProgress, ItemResult, OutputOptions, run_batch
+from enlighten_desktop.engine.batch import BatchProgress, run_batch
 from enlighten_desktop.engine.batch_state import BatchState
 from enlighten_desktop.engine.errors import ImageWriteError
 from enlighten_desktop.engine.imageio import read_image, write_image
+from enlighten_desktop.engine.item import ItemResult
+from enlighten_desktop.engine.outputs import OutputOptions
 from enlighten_desktop.engine.safewrite import clean_stale_temporaries
 from tests.engine.test_batch import run_all, save_photo
 from tests.faults import DiskFullAfter, sha256, temporaries

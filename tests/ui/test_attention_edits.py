@@ -7,7 +7,8 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import QPointF
 
-from enlighten_desktop.engine.batch import OutputOptions
+from enlighten_desktop.engine.formats import Format
+from enlighten_desktop.engine.outputs import OutputOptions
 from enlighten_desktop.ui.widgets.attention_overlay import heatmap_rgba
 from tests.ui.conftest import paint, qimage_array, wait_ready, write_photo
 
@@ -68,7 +69,7 @@ def test_exporting_the_queue_uses_each_photos_own_edit(make_window, qtbot, tmp_p
     on_screen = np.rint(window.session.result.enhanced * 255)  # the full-size result with the edit
     select(qtbot, window, 1)  # the edited photo is no longer on screen when the queue is exported
     out = tmp_path / "out"
-    window.queue_panel.options.set_options(OutputOptions(folder=out, format="PNG"))
+    window.queue_panel.options.set_options(OutputOptions(folder=out, format=Format.PNG))
     with qtbot.waitSignal(window.runner.finished, timeout=30_000):
         window.queue_panel.export.click()
 

@@ -46,26 +46,55 @@ def test_a_corrupt_file_fails_alone_and_the_batch_goes_on(make_window, qtbot, tm
 
 def test_cancel_stops_the_running_item_within_a_tile(make_window, qtbot, tmp_path, settings) -> None:
     settings.tile = 32  # 8 x 6 = 48 tiles for the 256 x 192 photo
-    photo = write_photo(tmp_path / "in" / "slow.jpg")
+    # The first photo is the one on screen, whose result the queue reuses; the second one runs the model.
+    shown = write_photo(tmp_path / "in" / "shown.jpg")
+    slow = write_photo(tmp_path / "in" / "slow.jpg", seed=3)
     window = make_window()
-    window.add_paths([photo])
+    window.add_paths([shown, slow])
     # The on-screen preview of the photo shares the model: let it finish before counting batch runs.
-    qtbot.waitUntil(lambda: window.session.display_current, timeout=BATCH_MS)
+    qtbot.waitUntil(lambda: window.session.display_current and window.session.result_is_full,
+                    timeout=BATCH_MS)
     (model,) = window.models.loaded()
     counter = RunCounter(model)
     window.queue_panel.export.click()
     qtbot.waitUntil(lambda: counter.calls >= 2, timeout=BATCH_MS)
     window.queue_panel.cancel_all.click()
     at_cancel = counter.calls
-    qtbot.waitUntil(lambda: statuses(window) == ["cancelled"], timeout=BATCH_MS)
+    qtbot.waitUntil(lambda: statuses(window) == ["done", "cancelled"], timeout=BATCH_MS)
     assert counter.calls <= at_cancel + 1  # at most the tile that was already running
     assert counter.calls < 48
     assert not (tmp_path / "in" / "slow_enlightened.jpg").exists()
 
     window.queue_panel.retry.click()
-    assert statuses(window) == ["pending"]
+    assert statuses(window) == ["done", "pending"]
     run_to_end(qtbot, window)
-    assert statuses(window) == ["done"] and (tmp_path / "in" / "slow_enlightened.jpg").is_file()
+    assert statuses(window) == ["done", "done"] and (tmp_path / "in" / "slow_enlightened.jpg").is_file()
+
+
+def test_the_photo_on_screen_is_written_from_its_result_without_running_the_model_again(
+    make_window, qtbot, tmp_path, settings
+) -> None:
+    settings.tile = 32
+    photo = write_photo(tmp_path / "in" / "shown.jpg")
+    window = make_window()
+    window.add_paths([photo])
+    qtbot.waitUntil(lambda: window.session.display_current and window.session.result_is_full,
+                    timeout=BATCH_MS)
+    (model,) = window.models.loaded()
+    counter = RunCounter(model)
+    window.queue_panel.options.folder.setText(str(tmp_path / "reused"))
+    run_to_end(qtbot, window)
+    assert counter.calls == 0 and statuses(window) == ["done"]
+
+    # The same photo and settings enhanced afresh (the file changed since it was shown: same pixels, new
+    # stamp) give the very same bytes.
+    photo.touch()
+    window.queue_panel.options.folder.setText(str(tmp_path / "fresh"))
+    window.queue.update(0, status="pending")
+    run_to_end(qtbot, window)
+    assert counter.calls == 48
+    reused, fresh = (tmp_path / name / "shown_enlightened.jpg" for name in ("reused", "fresh"))
+    assert reused.read_bytes() == fresh.read_bytes()
 
 
 def test_the_queue_survives_a_crash_and_finished_items_are_not_redone(make_window, qtbot, tmp_path,

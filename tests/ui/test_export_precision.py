@@ -13,9 +13,10 @@ from PIL import Image
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from enlighten_desktop.engine.batch import OutputOptions
+from enlighten_desktop.engine.formats import Format
 from enlighten_desktop.engine.imageio import read_image
 from enlighten_desktop.engine.model import EnhancerModel
+from enlighten_desktop.engine.outputs import OutputOptions
 from enlighten_desktop.engine.pipeline import enhance, run_to_end
 from enlighten_desktop.ui.models import EngineConfig
 from enlighten_desktop.ui.settings import AppSettings
@@ -59,7 +60,7 @@ def choose_in_preferences(qtbot, window, *, export_int8: bool) -> None:
 def export_queue(qtbot, window, photo: Path, out: Path) -> np.ndarray:
     """Queue ``photo`` afresh, export it as PNG into ``out`` and return the written levels."""
     window.runner.remove_rows(list(range(window.queue.rowCount())))
-    window.queue_panel.options.set_options(OutputOptions(folder=out, format="PNG"))
+    window.queue_panel.options.set_options(OutputOptions(folder=out, format=Format.PNG))
     window.add_paths([photo])
     with qtbot.waitSignal(window.runner.finished, timeout=BATCH_MS):
         window.queue_panel.export.click()
@@ -94,7 +95,7 @@ def test_exports_and_the_full_view_use_fp32_by_default_and_int8_when_chosen(
     exported = export_queue(qtbot, window, photo, tmp_path / "out-int8")
     assert np.abs(exported - expected_int8).max() <= 1
     # "Export current photo" writes the viewer's result: the same model's.
-    window.queue_panel.options.set_options(OutputOptions(folder=tmp_path / "out-current", format="PNG"))
+    window.queue_panel.options.set_options(OutputOptions(folder=tmp_path / "out-current", format=Format.PNG))
     with qtbot.waitSignal(window.session.exported, timeout=BATCH_MS) as saved:
         window.export_current()
     assert np.abs(np.asarray(Image.open(saved.args[0]), dtype=np.float32) - expected_int8).max() <= 1

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-from enlighten_desktop.engine.batch import OutputOptions
+from enlighten_desktop.engine.formats import Format
+from enlighten_desktop.engine.outputs import OutputOptions
 from enlighten_desktop.ui.settings import AppSettings
 
 
@@ -17,7 +18,7 @@ def test_values_survive_a_new_instance_on_the_same_store(tmp_path: Path) -> None
     first.strength = 0.35
     first.recursive = False
     first.model_path = tmp_path / "m.onnx"
-    first.set_output_options(OutputOptions(folder=tmp_path / "out", format="TIFF", bits=16, quality=80,
+    first.set_output_options(OutputOptions(folder=tmp_path / "out", format=Format.TIFF, bits=16, quality=80,
                                            template="{stem}-lit"))
     first.store.sync()
 
@@ -26,7 +27,7 @@ def test_values_survive_a_new_instance_on_the_same_store(tmp_path: Path) -> None
     assert second.strength == 0.35
     assert second.recursive is False
     assert second.model_path == tmp_path / "m.onnx"
-    assert second.output_options() == OutputOptions(folder=tmp_path / "out", format="TIFF", bits=16,
+    assert second.output_options() == OutputOptions(folder=tmp_path / "out", format=Format.TIFF, bits=16,
                                                      quality=80, template="{stem}-lit")
 
 

@@ -14,11 +14,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from enlighten_desktop.engine.batch import OutputOptions, check_template
+from enlighten_desktop.engine.formats import Format
+from enlighten_desktop.engine.outputs import DEFAULT_TEMPLATE, OutputOptions, check_template
 from enlighten_desktop.ui.widgets.path_row import path_row
 
 # "" and 0 stand for "as the source" (None in OutputOptions): QComboBox cannot look up a None item.
-FORMATS = (("Same as original", ""), ("JPEG", "JPEG"), ("PNG", "PNG"), ("TIFF", "TIFF"), ("WebP", "WEBP"))
+FORMATS = (("Same as original", ""), ("JPEG", Format.JPEG.value), ("PNG", Format.PNG.value),
+           ("TIFF", Format.TIFF.value), ("WebP", Format.WEBP.value))
 BITS = (("Same as original", 0), ("8-bit", 8), ("16-bit", 16))
 
 
@@ -61,10 +63,10 @@ class ExportOptionsWidget(QWidget):
         try:
             template = check_template(self.template.text().strip())
         except ValueError:
-            template = "{stem}_enlightened"  # e.g. a fixed name, which would make every output collide
+            template = DEFAULT_TEMPLATE  # e.g. a fixed name, which would make every output collide
         return OutputOptions(
             folder=Path(folder) if folder else None,
-            format=self.format.currentData() or None,
+            format=Format(self.format.currentData()) if self.format.currentData() else None,
             bits=self.bits.currentData() or None,
             quality=self.quality.value(),
             template=template,
@@ -72,7 +74,8 @@ class ExportOptionsWidget(QWidget):
 
     def set_options(self, options: OutputOptions) -> None:
         self.folder.setText(str(options.folder) if options.folder else "")
-        self.format.setCurrentIndex(max(0, self.format.findData(options.format or "")))
+        chosen = options.format.value if options.format else ""
+        self.format.setCurrentIndex(max(0, self.format.findData(chosen)))
         self.bits.setCurrentIndex(max(0, self.bits.findData(options.bits or 0)))
         self.quality.setValue(options.quality)
         self.template.setText(options.template)

@@ -1,0 +1,172 @@
+"""One photo from its file to its result: the per-item API of the CLI, the app's queue, "export current" and
+the in-place save of the editor hand-off.
+
+``process_item`` reads the photo, enhances it at full resolution (or reuses a result already computed for
+the same version of the file, attention edit, model and tile), blends it by strength and hands it to one
+writer: ``outputs.NewFiles`` (new files named by a template, originals never replaced) or
+``inplace.InPlace`` (over the file itself). Every writer's checks run before the model does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Generator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from enlighten_desktop.engine.attention import edited_attention
+from enlighten_desktop.engine.imageio import LoadedImage, read_image
+from enlighten_desktop.engine.model import EnhancerModel
+from enlighten_desktop.engine.pipeline import (
+    DEFAULT_TILE,
+    CancelToken,
+    EnhanceResult,
+    Progress,
+    apply_strength,
+    enhance,
+)
+from enlighten_desktop.engine.textenum import TextEnum
+
+
+class Status(TextEnum):
+    """How an item ended: written, skipped (its output exists and was left alone) or failed."""
+
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """``message`` says why when not plainly done (or notes what a user must know, e.g. pages dropped)."""
+
+    source: Path
+    status: Status
+    output: Path | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """What identifies one version of a file: size, modification time (ns) and file id (inode)."""
+
+    size: int
+    mtime_ns: int
+    file_id: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileStamp:
+        info = path.stat()
+        return cls(size=info.st_size, mtime_ns=info.st_mtime_ns, file_id=info.st_ino)
+
+
+def edit_digest(edit: np.ndarray | None) -> str | None:
+    """What identifies an attention edit (h x w float32 in [-1, 1]); None for no edit, or one that changes
+    nothing (all zeros: painted and undone)."""
+    if edit is None or not np.any(edit):
+        return None
+    data = np.ascontiguousarray(edit, dtype=np.float32)
+    return hashlib.sha256(repr(data.shape).encode() + data.tobytes()).hexdigest()
+
+
+@dataclass(frozen=True, eq=False)
+class Developed:
+    """A photo read and enhanced at full resolution, before blending: reusable by ``process_item`` for the
+    same version of the file (``stamp``, taken before it was read), attention edit, model and tile."""
+
+    image: LoadedImage
+    stamp: FileStamp
+    result: EnhanceResult
+    model_sha256: str
+    tile: int
+    edit: str | None  # edit_digest of the attention edit it was enhanced with
+
+    def serves(self, source: Path, model: EnhancerModel, *, tile: int, edit: str | None) -> bool:
+        """Whether this is the result ``process_item`` would compute for ``source`` now."""
+        try:
+            unchanged = FileStamp.of(source) == self.stamp
+        except OSError:
+            return False
+        return (unchanged and source.resolve() == self.image.path.resolve()
+                and (model.sha256, tile, edit) == (self.model_sha256, self.tile, self.edit))
+
+
+def read_photo(source: Path) -> tuple[LoadedImage, FileStamp]:
+    """``source`` decoded, and the stamp of the version read (taken first: a change while reading shows)."""
+    stamp = FileStamp.of(source)
+    return read_image(source), stamp
+
+
+def develop(
+    model: EnhancerModel, image: LoadedImage, stamp: FileStamp, *, attention_edit: np.ndarray | None = None,
+    tile: int = DEFAULT_TILE, cancel: CancelToken | None = None,
+) -> Generator[Progress, None, Developed]:
+    """Enhance ``image`` at full resolution with its default attention plus ``attention_edit`` (h x w float32
+    in [-1, 1] at any resolution, e.g. painted on a preview; resized to the photo). Yields the tiles'
+    Progress; raises ModelError, CancelledError."""
+    digest = edit_digest(attention_edit)
+    attention = None if digest is None else edited_attention(image.rgb, attention_edit)
+    result = yield from enhance(model, image.rgb, attention=attention, tile=tile, cancel=cancel)
+    return Developed(image=image, stamp=stamp, result=result, model_sha256=model.sha256, tile=tile,
+                     edit=digest)
+
+
+class Writer(Protocol):
+    """Where a result goes. ``prepare`` and ``accept`` refuse, before the model runs, what ``write`` could
+    not do; ``write`` owns naming, the guard on what may be replaced, metadata and the atomic write."""
+
+    def prepare(self, source: Path) -> Path:
+        """Before reading: where the result of ``source`` will be written, checked."""
+
+    def accept(self, image: LoadedImage) -> None:
+        """After reading, before enhancing: raise when ``image`` cannot be written by this writer."""
+
+    def write(self, developed: Developed, rgb: np.ndarray) -> Path:
+        """Write ``rgb`` (H x W x 3 float32 [0, 1]), the blended result of ``developed``; returns the path."""
+
+
+def page_note(image: LoadedImage) -> str | None:
+    """What a user must know about a multi-page file (TIFF, animated GIF): only its first page is read."""
+    pages = image.metadata.pages
+    if pages == 1:
+        return None
+    return f"only page 1 of its {pages} pages was enhanced; the others are not in the output"
+
+
+def process_item(
+    model: EnhancerModel,
+    source: Path,
+    writer: Writer,
+    *,
+    strength: float = 1.0,
+    tile: int = DEFAULT_TILE,
+    attention_edit: np.ndarray | None = None,
+    cancel: CancelToken | None = None,
+    reuse: Developed | None = None,
+) -> Generator[Progress, None, ItemResult]:
+    """Read, enhance at full resolution, blend by ``strength`` (0 = original, 1 = full effect) and write one
+    photo; returns its "done" ItemResult (the output, and a note for a multi-page source).
+
+    ``attention_edit``: see ``develop``. ``reuse``: a result computed earlier (the app's full-size view);
+    used when it ``serves`` this photo, model, tile and edit, so the model does not run again.
+    Raises, before any work, what ``writer.prepare`` and ``writer.accept`` raise; then the image errors of
+    imageio, ModelError, CancelledError, ImageWriteError.
+    """
+    writer.prepare(source)
+    if reuse is not None and reuse.serves(source, model, tile=tile, edit=edit_digest(attention_edit)):
+        developed = reuse
+        writer.accept(developed.image)
+    else:
+        image, stamp = read_photo(source)
+        writer.accept(image)
+        developed = yield from develop(model, image, stamp, attention_edit=attention_edit, tile=tile,
+                                       cancel=cancel)
+    result = developed.result
+    # A fresh result is blended in its own buffer (no second image-sized array); a reused one is kept intact.
+    blended = apply_strength(result.original, result.enhanced, strength,
+                             out=None if developed is reuse else result.enhanced)
+    written = writer.write(developed, blended)
+    return ItemResult(source, Status.DONE, output=written, message=page_note(developed.image))
