@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Generator
+from enum import Enum, auto
 from pathlib import Path
 
 import numpy as np
@@ -18,19 +19,18 @@ from enlighten_desktop.engine.item import Developed, ItemResult, process_item
 from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
 from enlighten_desktop.engine.pipeline import CancelToken, Progress
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
-from enlighten_desktop.ui.queue_model import (
-    CANCELLED,
-    DONE,
-    FAILED,
-    PENDING,
-    RETRYABLE,
-    RUNNING,
-    SKIPPED,
-    QueueModel,
-)
+from enlighten_desktop.ui.queue_model import RETRYABLE, QueueModel, QueueStatus
 from enlighten_desktop.ui.workers import GeneratorWorker, WorkerPool
 
 log = logging.getLogger(__name__)
+
+
+class _Intent(Enum):
+    """Why the running item was cancelled: paused (back to pending), cancelled (retryable), or removed."""
+
+    PAUSE = auto()
+    CANCEL = auto()
+    REMOVE = auto()
 
 
 class BatchRunner(QObject):
@@ -57,7 +57,7 @@ class BatchRunner(QObject):
         self._running = False
         self._worker: GeneratorWorker | None = None
         self._current: Path | None = None
-        self._intent = CANCELLED  # what a cancelled run means: paused (back to PENDING), CANCELLED, "removed"
+        self._intent = _Intent.CANCEL  # what the cancelled run that ends next was cancelled for
         self._last_output: Path | None = None
 
     @property
@@ -83,15 +83,15 @@ class BatchRunner(QObject):
     def pause(self) -> None:
         """Stop after the current tile; the interrupted item goes back to pending."""
         self._stop_running()
-        self._cancel_current(PENDING)
+        self._cancel_current(_Intent.PAUSE)
 
     def cancel_rows(self, rows: list[int]) -> None:
         for row in rows:
             item = self.queue.item(row)
             if item.source == self._current:
-                self._cancel_current(CANCELLED)
-            elif item.status == PENDING:
-                self.queue.update(row, status=CANCELLED, message="Cancelled")
+                self._cancel_current(_Intent.CANCEL)
+            elif item.status == QueueStatus.PENDING:
+                self.queue.update(row, status=QueueStatus.CANCELLED, message="Cancelled")
 
     def cancel_all(self) -> None:
         self._stop_running()
@@ -99,7 +99,7 @@ class BatchRunner(QObject):
 
     def retry_failed(self) -> None:
         for row in self.queue.rows_with(RETRYABLE):
-            self.queue.update(row, status=PENDING, progress=0.0, message=None)
+            self.queue.update(row, status=QueueStatus.PENDING, progress=0.0, message=None)
         if self._running and self._worker is None:
             self._next()
 
@@ -107,7 +107,7 @@ class BatchRunner(QObject):
         keep = []
         for row in rows:
             if self.queue.item(row).source == self._current:
-                self._cancel_current("removed")
+                self._cancel_current(_Intent.REMOVE)
             else:
                 keep.append(row)
         self.queue.remove(keep)
@@ -118,7 +118,7 @@ class BatchRunner(QObject):
             self._running = False
             self.running_changed.emit(False)
 
-    def _cancel_current(self, intent: str) -> None:
+    def _cancel_current(self, intent: _Intent) -> None:
         if self._worker is not None:
             self._intent = intent
             self._worker.cancel()
@@ -128,14 +128,15 @@ class BatchRunner(QObject):
         if row is None:
             if self._running:
                 self._stop_running()
-                done, failed = len(self.queue.rows_with({DONE})), len(self.queue.rows_with({FAILED}))
+                done = len(self.queue.rows_with({QueueStatus.DONE}))
+                failed = len(self.queue.rows_with({QueueStatus.FAILED}))
                 self.finished.emit(done, failed, self._output_folder())
             return
         config, options, strength = self._settings()
         item = self.queue.item(row)
         edit, reuse = self._edits(item.source), self._reusable(item.source)
-        self._current, self._intent = item.source, CANCELLED
-        self.queue.update(row, status=RUNNING, progress=0.0, message=None)
+        self._current, self._intent = item.source, _Intent.CANCEL
+        self.queue.update(row, status=QueueStatus.RUNNING, progress=0.0, message=None)
 
         # Every photo in the queue is an original that no output may replace.
         originals = frozenset(self.queue.item(i).source.resolve() for i in range(self.queue.rowCount()))
@@ -169,7 +170,8 @@ class BatchRunner(QObject):
         self._last_output = result.output
         row = self._row()
         if row is not None:
-            self.queue.update(row, status=DONE, progress=1.0, output=result.output, message=result.message)
+            self.queue.update(row, status=QueueStatus.DONE, progress=1.0, output=result.output,
+                              message=result.message)
 
     @Slot(object)
     def _on_failed(self, error: Exception) -> None:
@@ -177,23 +179,23 @@ class BatchRunner(QObject):
         if row is None:
             return
         if isinstance(error, OutputExistsError):
-            self.queue.update(row, status=SKIPPED, progress=1.0, message=str(error))
+            self.queue.update(row, status=QueueStatus.SKIPPED, progress=1.0, message=str(error))
         else:
             # Not only EnlightenError: an unexpected bug fails this item alone, and is logged by the worker.
             message = str(error) if isinstance(error, EnlightenError) else f"Unexpected error: {error!r}"
-            self.queue.update(row, status=FAILED, message=message)
+            self.queue.update(row, status=QueueStatus.FAILED, message=message)
 
     @Slot()
     def _on_cancelled(self) -> None:
         row = self._row()
         if row is None:
             return
-        if self._intent == "removed":
+        if self._intent is _Intent.REMOVE:
             self.queue.remove([row])
-        elif self._intent == PENDING:
-            self.queue.update(row, status=PENDING, progress=0.0, message="Paused")
+        elif self._intent is _Intent.PAUSE:
+            self.queue.update(row, status=QueueStatus.PENDING, progress=0.0, message="Paused")
         else:
-            self.queue.update(row, status=CANCELLED, message="Cancelled")
+            self.queue.update(row, status=QueueStatus.CANCELLED, message="Cancelled")
 
     @Slot(object)
     def _on_finished_item(self, _worker: object) -> None:

@@ -29,8 +29,8 @@ from enlighten_desktop.ui import theme
 from enlighten_desktop.ui.batch_runner import BatchRunner
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
 from enlighten_desktop.ui.photo_controls import PhotoControls
-from enlighten_desktop.ui.photo_session import PhotoSession
-from enlighten_desktop.ui.queue_model import QueueModel, open_queue_state
+from enlighten_desktop.ui.photo_session import PhotoSession, PhotoStage
+from enlighten_desktop.ui.queue_model import FINISHED, QueueModel, QueueStatus, open_queue_state
 from enlighten_desktop.ui.settings import AppSettings
 from enlighten_desktop.ui.thumbnails import ThumbnailLoader
 from enlighten_desktop.ui.widgets.adjust_panel import AdjustPanel
@@ -292,12 +292,10 @@ class MainWindow(QMainWindow):
     def _on_photo_loaded(self, _before: tuple[QImage, ...], _width: int, _height: int) -> None:
         self.setWindowTitle(f"{self.session.path.name} — {APP_NAME}" if self.session.path else APP_NAME)
 
-    def _on_stage(self, stage: str) -> None:
-        text = {"loading": "Opening…", "preview": "Quick preview…", "enhancing": "Enhancing…",
-                "full": "Full resolution…",
-                "ready": "Ready.", "failed": "Could not enhance this photo."}.get(stage, stage)
-        self.stage.setText(text)
-        self.progress.setVisible(stage in ("preview", "enhancing", "full"))
+    def _on_stage(self, name: str) -> None:
+        stage = PhotoStage(name)
+        self.stage.setText(stage.label)
+        self.progress.setVisible(stage.running)
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))
@@ -319,8 +317,8 @@ class MainWindow(QMainWindow):
     # -- batch ---------------------------------------------------------------------------------------
     def _update_queue_label(self) -> None:
         states = [item.status for item in self.queue.items()]
-        finished = states.count("done") + states.count("skipped")
-        failed = states.count("failed")
+        finished = sum(state in FINISHED for state in states)
+        failed = states.count(QueueStatus.FAILED)
         text = f"Queue: {finished} of {len(states)} done" + (f", {failed} failed" if failed else "")
         self.queue_label.setText(text if states else "")
 

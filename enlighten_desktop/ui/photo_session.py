@@ -27,6 +27,7 @@ from enlighten_desktop.engine.item import Developed, FileStamp, ItemResult, deve
 from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
 from enlighten_desktop.engine.pipeline import CancelToken, EnhanceResult, Progress, apply_strength, enhance
 from enlighten_desktop.engine.providers import ProviderReport
+from enlighten_desktop.engine.textenum import TextEnum
 from enlighten_desktop.ui.brush import AttentionBrush
 from enlighten_desktop.ui.imaging import display_pyramid, fit_size, resize_rgb
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
@@ -37,6 +38,34 @@ log = logging.getLogger(__name__)
 
 OVERLAY_INTERVAL_MS = 40  # heat-map refresh while painting: smooth enough, cheap enough
 RENDER_DELAY_MS = 150  # after a stroke, before re-running the preview
+
+
+class PhotoStage(TextEnum):
+    """Where the photo on screen stands; a preview-sized photo is enhanced in one run ("enhancing")."""
+
+    LOADING = "loading"
+    PREVIEW = "preview"
+    ENHANCING = "enhancing"
+    FULL = "full"
+    READY = "ready"
+    FAILED = "failed"
+
+    @property
+    def running(self) -> bool:
+        """Whether the model is running (progress is reported)."""
+        return self in (PhotoStage.PREVIEW, PhotoStage.ENHANCING, PhotoStage.FULL)
+
+    @property
+    def label(self) -> str:
+        """What the status line says."""
+        return _STAGE_LABELS[self]
+
+
+_STAGE_LABELS = {
+    PhotoStage.LOADING: "Opening…", PhotoStage.PREVIEW: "Quick preview…", PhotoStage.ENHANCING: "Enhancing…",
+    PhotoStage.FULL: "Full resolution…", PhotoStage.READY: "Ready.",
+    PhotoStage.FAILED: "Could not enhance this photo.",
+}
 
 
 @dataclass(frozen=True)
@@ -73,7 +102,7 @@ class PhotoSession(QObject):
     photo_loaded = Signal(object, int, int)  # the original (QImages, full size first), full width, height
     result_ready = Signal(object)  # the blended result as QImages (proxy or full size, then halvings)
     overlay_ready = Signal(object)  # the heat-map of the attention the next run will use
-    stage_changed = Signal(str)  # "loading", "preview" or "enhancing" (one run), "full", "ready", "failed"
+    stage_changed = Signal(str)  # a PhotoStage
     progress = Signal(int, int)
     provider_changed = Signal(object)  # ProviderReport of the model that ran
     failed = Signal(str)
@@ -113,7 +142,7 @@ class PhotoSession(QObject):
         self._keep_edit()
         path = Path(path)
         self.path, self.photo, self.brush, self.result, self.developed = path, None, None, None, None
-        self.stage_changed.emit("loading")
+        self.stage_changed.emit(PhotoStage.LOADING)
         kept, side = self._kept_edits.get(path), self.config.preview_side
         self._start(call_work(lambda: _load(path, side, kept)), self._on_loaded)
 
@@ -158,7 +187,7 @@ class PhotoSession(QObject):
         photo, edit, config = self.photo, self.brush.edit.copy(), self.config
         self.edit_in_use = edit  # the full-size run that follows uses this same edit
         if self._preview_is_final():
-            self.stage_changed.emit("enhancing")
+            self.stage_changed.emit(PhotoStage.ENHANCING)
             self._run_full()
             return
 
@@ -168,7 +197,7 @@ class PhotoSession(QObject):
             return (yield from enhance(model, photo.proxy, attention=attention, tile=config.tile,
                                        cancel=token))
 
-        self.stage_changed.emit("preview")
+        self.stage_changed.emit(PhotoStage.PREVIEW)
         self._start(preview, self._on_preview)
 
     def _preview_is_final(self) -> bool:
@@ -181,7 +210,7 @@ class PhotoSession(QObject):
     def _on_preview(self, result: EnhanceResult) -> None:
         self._show(result, full=False)
         if self.photo is not None and self.brush is not None:
-            self.stage_changed.emit("full")
+            self.stage_changed.emit(PhotoStage.FULL)
             self._run_full()
 
     def _run_full(self) -> None:
@@ -201,7 +230,7 @@ class PhotoSession(QObject):
     def _on_full(self, developed: Developed) -> None:
         self.developed = developed
         self._show(developed.result, full=True)
-        self.stage_changed.emit("ready")
+        self.stage_changed.emit(PhotoStage.READY)
 
     def _show(self, result: EnhanceResult, *, full: bool) -> None:
         self.result, self.result_is_full = result, full
@@ -371,7 +400,7 @@ class PhotoSession(QObject):
     @Slot(object)
     def _on_failed(self, error: Exception) -> None:
         self.failed.emit(str(error) or type(error).__name__)
-        self.stage_changed.emit("failed")
+        self.stage_changed.emit(PhotoStage.FAILED)
 
     def shutdown(self) -> None:
         self._cancel_current()

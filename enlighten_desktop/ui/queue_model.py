@@ -16,28 +16,50 @@ from PySide6.QtGui import QColor, QImage
 
 from enlighten_desktop.engine.batch_state import BatchState
 from enlighten_desktop.engine.errors import BatchStateError
+from enlighten_desktop.engine.item import Status
+from enlighten_desktop.engine.textenum import TextEnum
 from enlighten_desktop.ui import theme
 
 log = logging.getLogger(__name__)
 
-PENDING, RUNNING, DONE, SKIPPED = "pending", "running", "done", "skipped"
-FAILED, CANCELLED = "failed", "cancelled"
-FINISHED = frozenset({DONE, SKIPPED})
-RETRYABLE = frozenset({FAILED, CANCELLED})
+
+class QueueStatus(TextEnum):
+    """Where a queued photo stands: the engine's outcomes (Status) plus the queue's own states."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = Status.DONE.value
+    SKIPPED = Status.SKIPPED.value
+    FAILED = Status.FAILED.value
+    CANCELLED = "cancelled"
+
+    @classmethod
+    def saved(cls, text: object) -> QueueStatus:
+        """The status read back from the queue file; an unknown word (a newer version's) is pending."""
+        try:
+            return cls(text)
+        except ValueError:
+            return cls.PENDING
+
+
+FINISHED = frozenset({QueueStatus.DONE, QueueStatus.SKIPPED})
+RETRYABLE = frozenset({QueueStatus.FAILED, QueueStatus.CANCELLED})
 # The queue file is the app's own: one identity, so BatchState never discards it as another batch's.
 QUEUE_IDENTITY = {"kind": "enlighten-desktop-queue", "version": 1}
 
 COLUMNS = ("Photo", "Status", "Progress", "Message")
 NAME, STATUS, PROGRESS, MESSAGE = range(len(COLUMNS))
-_STATUS_COLOURS = {DONE: theme.OK, SKIPPED: theme.WARNING, FAILED: theme.ERROR, CANCELLED: theme.WARNING,
-                   RUNNING: theme.ACCENT}
+_STATUS_COLOURS = {
+    QueueStatus.DONE: theme.OK, QueueStatus.SKIPPED: theme.WARNING, QueueStatus.FAILED: theme.ERROR,
+    QueueStatus.CANCELLED: theme.WARNING, QueueStatus.RUNNING: theme.ACCENT,
+}
 
 
 @dataclass(frozen=True)
 class QueueItem:
     source: Path
     root: Path  # the folder it was found under (outputs mirror the sub-folders below it)
-    status: str = PENDING
+    status: QueueStatus = QueueStatus.PENDING
     progress: float = 0.0  # 0..1 of the current run
     message: str | None = None
     output: Path | None = None
@@ -61,13 +83,14 @@ class QueueModel(QAbstractTableModel):
         self._thumbnails: dict[Path, QImage] = {}
         for key, saved in state.items.items():
             source = Path(key)
-            status = saved.get("status", PENDING)
+            status = QueueStatus.saved(saved.get("status"))
             # An item that was running when the app died is simply to be done again.
-            status = PENDING if status == RUNNING else status
+            status = QueueStatus.PENDING if status == QueueStatus.RUNNING else status
             message = saved.get("message")
-            if status == PENDING and not source.exists():
+            if status == QueueStatus.PENDING and not source.exists():
                 # Moved or deleted since the queue was saved: say so now instead of leaving it "pending".
-                status, message = FAILED, f"{source.name} was not found (looked in {source.parent})."
+                status = QueueStatus.FAILED
+                message = f"{source.name} was not found (looked in {source.parent})."
             self._items.append(QueueItem(
                 source=source,
                 root=Path(saved.get("root") or source.parent),
@@ -90,11 +113,11 @@ class QueueModel(QAbstractTableModel):
                 return row
         return None
 
-    def rows_with(self, statuses: frozenset[str] | set[str]) -> list[int]:
+    def rows_with(self, statuses: frozenset[QueueStatus] | set[QueueStatus]) -> list[int]:
         return [row for row, item in enumerate(self._items) if item.status in statuses]
 
     def next_pending(self) -> int | None:
-        rows = self.rows_with({PENDING})
+        rows = self.rows_with({QueueStatus.PENDING})
         return rows[0] if rows else None
 
     # -- changes -------------------------------------------------------------------------------------
@@ -139,7 +162,7 @@ class QueueModel(QAbstractTableModel):
         self.state.items = {
             str(item.source): {
                 "root": str(item.root),
-                "status": item.status,
+                "status": item.status.value,
                 "output": str(item.output) if item.output else None,
                 "message": item.message,
             }

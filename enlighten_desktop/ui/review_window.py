@@ -33,7 +33,7 @@ from enlighten_desktop.ui import theme
 from enlighten_desktop.ui.main_window import Banner
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
 from enlighten_desktop.ui.photo_controls import PhotoControls
-from enlighten_desktop.ui.photo_session import PhotoSession
+from enlighten_desktop.ui.photo_session import PhotoSession, PhotoStage
 from enlighten_desktop.ui.settings import AppSettings
 from enlighten_desktop.ui.single_instance import Outcome
 from enlighten_desktop.ui.widgets.adjust_panel import AdjustPanel
@@ -42,8 +42,7 @@ from enlighten_desktop.ui.workers import GeneratorWorker, WorkerPool
 
 log = logging.getLogger(__name__)
 
-_STAGES = {"loading": "Opening…", "preview": "Quick preview…", "enhancing": "Enhancing…",
-           "full": "Full resolution…", "ready": "Ready to save.", "failed": "Could not enhance this photo."}
+READY_TO_SAVE = "Ready to save."
 
 
 class ReviewWindow(QMainWindow):
@@ -78,7 +77,7 @@ class ReviewWindow(QMainWindow):
 
         self._outcome: Outcome | None = None
         self._saving = False
-        self._stage = ""
+        self._stage: PhotoStage | None = None
         self._error: str | None = None  # the last failure, reported if the window closes without a result
         self._writer = WorkerPool(threads=1, parent=self)
         self.session.stage_changed.connect(self._on_stage)
@@ -131,12 +130,12 @@ class ReviewWindow(QMainWindow):
 
     # -- progress ------------------------------------------------------------------------------------
     @Slot(str)
-    def _on_stage(self, stage: str) -> None:
-        self._stage = stage
-        self.stage.setText(_STAGES.get(stage, stage))
-        self.progress.setVisible(stage in ("preview", "enhancing", "full"))
+    def _on_stage(self, name: str) -> None:
+        self._stage = stage = PhotoStage(name)
+        self.stage.setText(READY_TO_SAVE if stage is PhotoStage.READY else stage.label)
+        self.progress.setVisible(stage.running)
         self.save_button.setEnabled(self.can_save)
-        if stage == "ready" and self.session.photo is not None:
+        if stage is PhotoStage.READY and self.session.photo is not None:
             try:
                 check_rewritable_format(self.session.photo.image)
             except EnlightenError as err:
@@ -145,7 +144,7 @@ class ReviewWindow(QMainWindow):
     @property
     def can_save(self) -> bool:
         """The full-size result of the current attention edit is ready and no save is running."""
-        return not self._saving and self._stage == "ready" and self.session.result_is_full
+        return not self._saving and self._stage is PhotoStage.READY and self.session.result_is_full
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))

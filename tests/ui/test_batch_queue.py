@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 
+from enlighten_desktop.ui.queue_model import QueueStatus
 from tests.ui.conftest import RunCounter, write_photo
 
 BATCH_MS = 30_000  # generous: the box is shared; these are not timing assertions
@@ -90,7 +91,7 @@ def test_the_photo_on_screen_is_written_from_its_result_without_running_the_mode
     # stamp) give the very same bytes.
     photo.touch()
     window.queue_panel.options.folder.setText(str(tmp_path / "fresh"))
-    window.queue.update(0, status="pending")
+    window.queue.update(0, status=QueueStatus.PENDING)
     run_to_end(qtbot, window)
     assert counter.calls == 48
     reused, fresh = (tmp_path / name / "shown_enlightened.jpg" for name in ("reused", "fresh"))
