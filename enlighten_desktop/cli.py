@@ -21,9 +21,10 @@ from enlighten_desktop.edit_command import add_edit_parser, run_edit
 from enlighten_desktop.engine.batch import BatchProgress
 from enlighten_desktop.engine.errors import CancelledError, EnlightenError, ModelError
 from enlighten_desktop.engine.formats import WRITABLE_FORMATS, Format
+from enlighten_desktop.engine.imageio import DEFAULT_QUALITY
 from enlighten_desktop.engine.item import ItemResult, Status
 from enlighten_desktop.engine.model import CONTRACT_VERSION, EnhancerModel, default_model_path
-from enlighten_desktop.engine.outputs import DEFAULT_QUALITY, DEFAULT_TEMPLATE
+from enlighten_desktop.engine.outputs import DEFAULT_TEMPLATE
 from enlighten_desktop.engine.pipeline import DEFAULT_TILE, run_to_end
 from enlighten_desktop.engine.providers import (
     PROVIDER_ALIASES,

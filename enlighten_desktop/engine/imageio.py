@@ -60,6 +60,8 @@ from .safewrite import write_file
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PIXELS = 250_000_000
+# JPEG and WebP: high enough that one re-encoding is not visible, photo software's usual "maximum" export.
+DEFAULT_QUALITY = 95
 # numpy equivalents of EXIF orientations 2-8, turning stored pixels upright (TIFF 6.0 / EXIF 2.3 table).
 _UPRIGHT = {
     2: lambda a: a[:, ::-1],
@@ -164,7 +166,7 @@ def write_image(
     alpha: np.ndarray | None = None,
     format: Format | str | None = None,
     bits: int | None = None,
-    quality: int = 95,
+    quality: int = DEFAULT_QUALITY,
     overwrite: bool = False,
 ) -> Path:
     """Encode ``rgb`` (H x W x 3 float, [0, 1], clipped) and ``alpha`` (H x W) to ``path`` atomically.

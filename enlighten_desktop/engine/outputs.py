@@ -18,7 +18,7 @@ import numpy as np
 
 from enlighten_desktop.engine.errors import ImageWriteError, OriginalProtectedError, OutputExistsError
 from enlighten_desktop.engine.formats import Format
-from enlighten_desktop.engine.imageio import ImageMetadata, LoadedImage, write_image
+from enlighten_desktop.engine.imageio import DEFAULT_QUALITY, ImageMetadata, LoadedImage, write_image
 from enlighten_desktop.engine.ledger import is_earlier_output, record_output
 from enlighten_desktop.engine.safewrite import check_writable_folder
 
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 
 # Named from the source's stem; "{stem}_enlightened" keeps a result beside its original and recognisable.
 DEFAULT_TEMPLATE = "{stem}_enlightened"
-# High enough that one re-encoding is not visible, the usual "maximum" of photo software's JPEG export.
-DEFAULT_QUALITY = 95
 _ATTENTION_METADATA = ImageMetadata(
     format=Format.PNG, bits=16, icc_profile=None, exif=None, xmp=None, compression=None
 )

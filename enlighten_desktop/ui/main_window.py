@@ -128,10 +128,7 @@ class MainWindow(QMainWindow):
 
     # -- configuration -------------------------------------------------------------------------------
     def engine_config(self) -> EngineConfig:
-        s = self.settings
-        return EngineConfig(model_path=self._model_override or s.model_path, provider=s.provider,
-                            device=s.device, tile=s.tile, preview_side=s.preview_side,
-                            export_int8=s.export_int8)
+        return self.settings.engine_config(model_path=self._model_override)
 
     def _batch_settings(self):
         return self.engine_config(), self.queue_panel.options.options(), self.session.strength

@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from enlighten_desktop.engine.model import EnhancerModel, default_model_path
+from enlighten_desktop.engine.pipeline import DEFAULT_TILE
 from enlighten_desktop.engine.providers import SessionSettings
 
+# The quick preview's longest side: big enough to judge a photo on a laptop screen, small enough for ~1 s.
+DEFAULT_PREVIEW_SIDE = 1280
 # ONNX Runtime would take every core; one is left to the GUI thread so the window never stutters.
 UI_SESSION = SessionSettings(intra_op_threads=max(1, (os.cpu_count() or 2) - 1))
 
@@ -43,8 +46,8 @@ class EngineConfig:
     model_path: Path | None = None
     provider: str = "auto"
     device: int = 0
-    tile: int = 512
-    preview_side: int = 1280
+    tile: int = DEFAULT_TILE
+    preview_side: int = DEFAULT_PREVIEW_SIDE
     export_int8: bool = False
 
     def full_model(self) -> Path:

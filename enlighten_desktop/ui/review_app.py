@@ -44,9 +44,7 @@ class ReviewHost(QObject):
         self.windows: list[ReviewWindow] = []
 
     def config(self) -> EngineConfig:
-        s = self.settings
-        return EngineConfig(model_path=self.model_path or s.model_path, provider=s.provider, device=s.device,
-                            tile=s.tile, preview_side=s.preview_side, export_int8=s.export_int8)
+        return self.settings.engine_config(model_path=self.model_path)
 
     def open(self, path: Path) -> ReviewWindow:
         window = ReviewWindow(path=edit_path(path), settings=self.settings, config=self.config(),

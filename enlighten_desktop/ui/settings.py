@@ -1,20 +1,29 @@
-"""Typed access to the app's remembered settings (a thin wrapper over QSettings).
+"""The app's remembered settings, declared in one table (as vorta's ``store/settings.py`` does).
 
-Every value has a type and a default here, so the rest of the UI never sees QSettings' untyped variants.
+Each ``Setting`` names its key in the store, its type and its default; the engine's own defaults (tile size,
+name template, JPEG quality) are read from the engine rather than repeated, and ``AppSettings.engine_config``
+builds what the engine is asked for in one place. The rest of the UI never sees QSettings' untyped variants.
 Tests pass a QSettings backed by an INI file in a temporary folder, so they never touch the user's settings.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar, overload
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from enlighten_desktop import APP_NAME
 from enlighten_desktop.engine.formats import Format
 from enlighten_desktop.engine.outputs import OutputOptions
+from enlighten_desktop.engine.pipeline import DEFAULT_TILE
+from enlighten_desktop.ui.models import DEFAULT_PREVIEW_SIDE, EngineConfig
 
 ORGANISATION = "Enlighten"
+_DEFAULT_OUTPUT = OutputOptions()
+Value = TypeVar("Value")
 
 
 def _as_bool(value: object) -> bool:
@@ -22,16 +31,88 @@ def _as_bool(value: object) -> bool:
     return value in (True, "true", "1", 1)
 
 
-def _format_or_none(name: str) -> Format | None:
-    """The stored output format; "" (as the source) or a name this version does not know: None."""
+def _unit(value: object) -> float:
+    """A fraction in [0, 1] (a blend, an opacity); out-of-range values are clamped."""
+    return min(1.0, max(0.0, float(value)))  # type: ignore[arg-type]
+
+
+def _optional_path(value: object) -> Path | None:
+    return Path(str(value)) if value else None
+
+
+def _optional_bits(value: object) -> int | None:
+    """8 or 16; 0 (as the source): None."""
+    return int(value) or None  # type: ignore[call-overload]
+
+
+def _optional_format(value: object) -> Format | None:
+    """"" (as the source) or a name this version does not know: None."""
     try:
-        return Format.parse(name) if name else None
+        return Format.parse(str(value)) if value else None
     except ValueError:
         return None
 
 
+@dataclass(frozen=True)
+class Setting(Generic[Value]):
+    """One remembered value: ``key`` in the store, ``default``, ``read`` turning a stored variant into the
+    value (a ValueError or TypeError there gives the default), ``write`` the value into what is stored."""
+
+    key: str
+    default: Value
+    read: Callable[[object], Value]
+    write: Callable[[Value], object] = lambda value: value
+    doc: str = ""
+
+    @overload
+    def __get__(self, settings: None, owner: type) -> Setting[Value]: ...
+    @overload
+    def __get__(self, settings: AppSettings, owner: type) -> Value: ...
+
+    def __get__(self, settings: AppSettings | None, owner: type) -> Setting[Value] | Value:
+        if settings is None:
+            return self
+        stored = settings.store.value(self.key, None)
+        if stored is None or stored == "":
+            return self.default
+        try:
+            return self.read(stored)
+        except (TypeError, ValueError):
+            return self.default
+
+    def __set__(self, settings: AppSettings, value: Value) -> None:
+        settings.store.setValue(self.key, self.write(value))
+
+
 class AppSettings:
-    """Remembered preferences; every property reads and writes the store immediately."""
+    """Remembered preferences; every attribute reads and writes the store immediately."""
+
+    # -- model and device --------------------------------------------------------------------------
+    model_path = Setting[Path | None]("model/path", None, _optional_path, lambda p: str(p) if p else "",
+                                      doc="The fp32 model chosen in Preferences; None: the shipped model.")
+    provider = Setting("model/provider", "auto", str, doc="Execution provider: auto, cpu, cuda, dml, coreml.")
+    device = Setting("model/device", 0, int)
+    export_int8 = Setting("model/export_int8", False, _as_bool,
+                          doc="Export with the int8 variant (faster, slightly less exact); fp32 by default.")
+    tile = Setting("model/tile", DEFAULT_TILE, int,
+                   doc="Tile side in px of full-resolution runs (smaller tiles use less GPU memory).")
+    preview_side = Setting("view/preview_side", DEFAULT_PREVIEW_SIDE, int,
+                           doc="Longest side of the quick-preview proxy, in px.")
+    # -- adjustments and view ------------------------------------------------------------------------
+    strength = Setting("adjust/strength", 1.0, _unit, doc="Blend of original (0) and fully enhanced (1).")
+    overlay_opacity = Setting("view/overlay_opacity", 0.5, _unit)
+    brush_size = Setting("brush/size", 40, int, doc="Brush radius in px of the working (proxy) resolution.")
+    brush_softness = Setting("brush/softness", 0.5, _unit)
+    recursive = Setting("input/recursive", True, _as_bool,
+                        doc="Whether opened folders are searched in their sub-folders too.")
+    last_folder = Setting("input/last_folder", "", str)
+    # -- export (None for folder/format/bits means "as the source") ----------------------------------
+    export_folder = Setting[Path | None]("export/folder", None, _optional_path, lambda p: str(p) if p else "")
+    export_format = Setting[Format | None]("export/format", None, _optional_format,
+                                           lambda fmt: fmt.value if fmt else "")
+    export_bits = Setting[int | None]("export/bits", None, _optional_bits, lambda bits: bits or 0)
+    export_quality = Setting("export/quality", _DEFAULT_OUTPUT.quality, int)
+    export_template = Setting("export/template", _DEFAULT_OUTPUT.template, str)
 
     def __init__(self, *, store: QSettings | None = None) -> None:
         self._store = store if store is not None else QSettings(ORGANISATION, APP_NAME)
@@ -40,153 +121,29 @@ class AppSettings:
     def store(self) -> QSettings:
         return self._store
 
-    def _get(self, key: str, default: object, kind: type) -> object:
-        value = self._store.value(key, default)
-        if value is None or value == "":
-            return default
-        if kind is bool:
-            return _as_bool(value)
-        try:
-            return kind(value)
-        except (TypeError, ValueError):
-            return default
+    def engine_config(self, *, model_path: Path | None = None) -> EngineConfig:
+        """What the engine is asked for, from these settings; ``model_path`` (e.g. from the command line)
+        overrides the chosen model."""
+        return EngineConfig(model_path=model_path or self.model_path, provider=self.provider,
+                            device=self.device, tile=self.tile, preview_side=self.preview_side,
+                            export_int8=self.export_int8)
 
-    def _set(self, key: str, value: object) -> None:
-        self._store.setValue(key, value)
-
-    # -- model and device --------------------------------------------------------------------------
-    @property
-    def model_path(self) -> Path | None:
-        """The fp32 model chosen in Preferences; None means the shipped default."""
-        value = str(self._get("model/path", "", str))
-        return Path(value) if value else None
-
-    @model_path.setter
-    def model_path(self, path: Path | None) -> None:
-        self._set("model/path", str(path) if path else "")
-
-    @property
-    def provider(self) -> str:
-        """Requested execution provider alias: auto, cpu, cuda, dml or coreml."""
-        return str(self._get("model/provider", "auto", str))
-
-    @provider.setter
-    def provider(self, alias: str) -> None:
-        self._set("model/provider", alias)
-
-    @property
-    def device(self) -> int:
-        return int(self._get("model/device", 0, int))
-
-    @device.setter
-    def device(self, index: int) -> None:
-        self._set("model/device", int(index))
-
-    @property
-    def export_int8(self) -> bool:
-        """Export with the int8 variant of the model (faster, slightly less exact); fp32 by default."""
-        return bool(self._get("model/export_int8", False, bool))
-
-    @export_int8.setter
-    def export_int8(self, value: bool) -> None:
-        self._set("model/export_int8", bool(value))
-
-    @property
-    def tile(self) -> int:
-        """Tile side in pixels for full-resolution runs (smaller tiles use less GPU memory)."""
-        return int(self._get("model/tile", 1024, int))
-
-    @tile.setter
-    def tile(self, side: int) -> None:
-        self._set("model/tile", int(side))
-
-    @property
-    def preview_side(self) -> int:
-        """Longest side of the quick-preview proxy, in pixels."""
-        return int(self._get("view/preview_side", 1280, int))
-
-    @preview_side.setter
-    def preview_side(self, side: int) -> None:
-        self._set("view/preview_side", int(side))
-
-    # -- adjustments and view ------------------------------------------------------------------------
-    @property
-    def strength(self) -> float:
-        """Blend between original (0) and fully enhanced (1)."""
-        return min(1.0, max(0.0, float(self._get("adjust/strength", 1.0, float))))
-
-    @strength.setter
-    def strength(self, value: float) -> None:
-        self._set("adjust/strength", float(value))
-
-    @property
-    def overlay_opacity(self) -> float:
-        return min(1.0, max(0.0, float(self._get("view/overlay_opacity", 0.5, float))))
-
-    @overlay_opacity.setter
-    def overlay_opacity(self, value: float) -> None:
-        self._set("view/overlay_opacity", float(value))
-
-    @property
-    def brush_size(self) -> int:
-        """Brush radius in image pixels of the working (proxy) resolution."""
-        return int(self._get("brush/size", 40, int))
-
-    @brush_size.setter
-    def brush_size(self, radius: int) -> None:
-        self._set("brush/size", int(radius))
-
-    @property
-    def brush_softness(self) -> float:
-        return min(1.0, max(0.0, float(self._get("brush/softness", 0.5, float))))
-
-    @brush_softness.setter
-    def brush_softness(self, value: float) -> None:
-        self._set("brush/softness", float(value))
-
-    @property
-    def recursive(self) -> bool:
-        """Whether dropped or opened folders are searched in their sub-folders too."""
-        return bool(self._get("input/recursive", True, bool))
-
-    @recursive.setter
-    def recursive(self, value: bool) -> None:
-        self._set("input/recursive", bool(value))
-
-    @property
-    def last_folder(self) -> str:
-        return str(self._get("input/last_folder", "", str))
-
-    @last_folder.setter
-    def last_folder(self, folder: str) -> None:
-        self._set("input/last_folder", folder)
-
-    # -- export ---------------------------------------------------------------------------------------
     def output_options(self) -> OutputOptions:
-        """The export options of the batch; None for folder/format/bits means "as the source"."""
-        folder = str(self._get("export/folder", "", str))
-        fmt = str(self._get("export/format", "", str))
-        bits = int(self._get("export/bits", 0, int))
-        return OutputOptions(
-            folder=Path(folder) if folder else None,
-            format=_format_or_none(fmt),
-            bits=bits or None,
-            quality=int(self._get("export/quality", 95, int)),
-            template=str(self._get("export/template", "{stem}_enlightened", str)),
-        )
+        """The export options of the batch and of "export current"."""
+        return OutputOptions(folder=self.export_folder, format=self.export_format, bits=self.export_bits,
+                             quality=self.export_quality, template=self.export_template)
 
     def set_output_options(self, options: OutputOptions) -> None:
-        self._set("export/folder", str(options.folder) if options.folder else "")
-        self._set("export/format", options.format.value if options.format else "")
-        self._set("export/bits", options.bits or 0)
-        self._set("export/quality", int(options.quality))
-        self._set("export/template", options.template)
+        self.export_folder, self.export_format = options.folder, options.format
+        self.export_bits = options.bits
+        self.export_quality = options.quality
+        self.export_template = options.template
 
     # -- files ----------------------------------------------------------------------------------------
     @property
     def queue_state_path(self) -> Path:
         """Where the batch queue is persisted so that it survives a crash or quit."""
-        value = str(self._get("queue/state_path", "", str))
+        value = str(self._store.value("queue/state_path", "") or "")
         if value:
             return Path(value)
         base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
@@ -194,7 +151,7 @@ class AppSettings:
 
     @queue_state_path.setter
     def queue_state_path(self, path: Path) -> None:
-        self._set("queue/state_path", str(path))
+        self._store.setValue("queue/state_path", str(path))
 
     @property
     def window_geometry(self) -> QByteArray:
@@ -203,7 +160,7 @@ class AppSettings:
 
     @window_geometry.setter
     def window_geometry(self, data: QByteArray) -> None:
-        self._set("window/geometry", data)
+        self._store.setValue("window/geometry", data)
 
     @property
     def window_state(self) -> QByteArray:
@@ -212,4 +169,4 @@ class AppSettings:
 
     @window_state.setter
     def window_state(self, data: QByteArray) -> None:
-        self._set("window/state", data)
+        self._store.setValue("window/state", data)

@@ -99,3 +99,14 @@ def test_bench_reports_speed_memory_and_tiled_agreement(contract_model_path):
 def test_options_and_sub_commands_go_to_the_cli_not_the_gui():
     run = cli("--help")
     assert run.returncode == 0 and "enhance" in run.stdout and "bench" in run.stdout
+
+
+def test_the_command_lines_defaults_are_the_engines():
+    from enlighten_desktop.cli import build_parser
+    from enlighten_desktop.engine.outputs import OutputOptions
+    from enlighten_desktop.engine.pipeline import DEFAULT_TILE
+
+    enhance = build_parser().parse_args(["enhance", "photo.jpg"])
+    given = OutputOptions()
+    assert (enhance.tile, enhance.quality, enhance.template) == (DEFAULT_TILE, given.quality, given.template)
+    assert build_parser().parse_args(["edit", "photo.jpg"]).tile == DEFAULT_TILE

@@ -8,6 +8,8 @@ from PySide6.QtCore import QSettings
 
 from enlighten_desktop.engine.formats import Format
 from enlighten_desktop.engine.outputs import OutputOptions
+from enlighten_desktop.engine.pipeline import DEFAULT_TILE
+from enlighten_desktop.ui.models import EngineConfig
 from enlighten_desktop.ui.settings import AppSettings
 
 
@@ -36,8 +38,16 @@ def test_defaults_and_garbage_fall_back_to_typed_defaults(tmp_path: Path) -> Non
     store.setValue("model/tile", "not a number")
     store.setValue("adjust/strength", 7)
     settings = AppSettings(store=store)
-    assert settings.tile == 1024
+    assert settings.tile == DEFAULT_TILE  # the engine's measured default, not a copy of it
     assert settings.strength == 1.0  # clamped to [0, 1]
     assert settings.provider == "auto"
     assert settings.model_path is None
     assert settings.output_options() == OutputOptions()
+    assert settings.engine_config() == EngineConfig()  # one set of defaults, built in one place
+
+
+def test_a_model_given_on_the_command_line_overrides_the_chosen_one(tmp_path: Path) -> None:
+    settings = AppSettings(store=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    settings.model_path = tmp_path / "chosen.onnx"
+    assert settings.engine_config().model_path == tmp_path / "chosen.onnx"
+    assert settings.engine_config(model_path=tmp_path / "given.onnx").model_path == tmp_path / "given.onnx"
