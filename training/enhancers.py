@@ -3,7 +3,8 @@
 Every enhancer maps an [H, W, 3] uint8 RGB image to an [H, W, 3] uint8 RGB image, so the evaluation treats the
 model and its baselines alike. The ONNX model is run exactly as docs/MODEL_CONTRACT.md says the engine runs it
 (training shares the file format with the app, never its code): image scaled to [-1, 1], attention
-``1 - luma601`` as a separate input, reflect padding to the size multiple, crop, clamp.
+``1 - luma601`` as a separate input, reflect padding to the size multiple (the contract's rule, for small
+images too), crop, clamp. tests/golden holds a model and the results this must give.
 """
 
 from __future__ import annotations
@@ -87,8 +88,9 @@ class OnnxEnhancer:
         return out.transpose(1, 2, 0)
 
     def _pad(self, x: np.ndarray) -> np.ndarray:
-        """Reflect-pad bottom and right of [1, C, H, W] to the size multiple (edge padding if too small)."""
+        """Pad bottom and right of [1, C, H, W] to the size multiple by the contract's one rule: reflect
+        without repeating the edge, turning back again where the pad is longer than the image (what
+        ``np.pad(mode="reflect")`` does for any pad; a 1-pixel axis repeats its pixel)."""
         h, w = x.shape[-2:]
         pad_h, pad_w = (-h) % self.size_multiple, (-w) % self.size_multiple
-        mode = "reflect" if pad_h < h and pad_w < w else "edge"
-        return np.pad(x, ((0, 0), (0, 0), (0, pad_h), (0, pad_w)), mode=mode)
+        return np.pad(x, ((0, 0), (0, 0), (0, pad_h), (0, pad_w)), mode="reflect")

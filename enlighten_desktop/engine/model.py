@@ -29,6 +29,11 @@ from enlighten_desktop.resources import models_dir
 log = logging.getLogger(__name__)
 
 CONTRACT_VERSION = "1"
+# The values of the contract's fields that this engine implements: pipeline.py scales pixels to [-1, 1] and
+# attention.default_attention computes 1 - Rec. 601 luma. A model made for anything else would run, and
+# come out wrong, so it is refused.
+INPUT_RANGE = "-1,1"
+ATTENTION = "1-luma601"
 _INPUTS = {"image": 3, "attention": 1}  # name -> channels
 _OUTPUT = "enhanced"
 _MODEL_FILES = {"fp32": "enlightengan.onnx", "int8": "enlightengan-int8.onnx"}
@@ -41,6 +46,7 @@ class ModelContract:
     name: str
     version: str
     precision: str
+    input_range: str
     size_multiple: int
     receptive_margin: int
     attention: str
@@ -59,11 +65,19 @@ class ModelContract:
                 f"{found or 'none'}, this application needs contract {CONTRACT_VERSION}. "
                 "Use a model exported for this version."
             )
+        for field, supported in (("input_range", INPUT_RANGE), ("attention", ATTENTION)):
+            given = meta.get(f"enlighten.{field}")
+            if given is not None and given.replace(" ", "") != supported:
+                raise ModelError(
+                    f"{path} expects {field.replace('_', ' ')} '{given}', but this application provides "
+                    f"'{supported}' (docs/MODEL_CONTRACT.md); use a model exported for it."
+                )
         try:
             return cls(
                 name=meta["enlighten.model_name"],
                 version=meta["enlighten.model_version"],
                 precision=meta["enlighten.precision"],
+                input_range=meta["enlighten.input_range"],
                 size_multiple=int(meta["enlighten.size_multiple"]),
                 receptive_margin=int(meta["enlighten.receptive_margin"]),
                 attention=meta["enlighten.attention"],

@@ -12,7 +12,7 @@ from onnx import TensorProto, helper
 from enlighten_desktop.engine.errors import ModelError
 from enlighten_desktop.engine.model import EnhancerModel, default_model_path
 from enlighten_desktop.resources import RESOURCES_ENV
-from tests.model_factory import CONTRACT_METADATA, write_contract_model
+from tests.model_factory import CONTRACT_METADATA, build_contract_model, write_contract_model
 
 
 def test_loads_the_contract_and_checksum(cpu_model, contract_model_path):
@@ -25,6 +25,29 @@ def test_loads_the_contract_and_checksum(cpu_model, contract_model_path):
 def test_other_contract_version_is_refused_naming_the_file(tmp_path):
     path = write_contract_model(tmp_path / "future.onnx", metadata={"enlighten.contract": "2"})
     with pytest.raises(ModelError, match=r"future\.onnx.*contract 2"):
+        EnhancerModel.load(path)
+
+
+@pytest.mark.parametrize(("key", "value", "words"), [
+    ("enlighten.attention", "1-max-rgb", "attention '1-max-rgb'"),
+    ("enlighten.input_range", "0,1", "input range '0,1'"),
+])
+def test_a_model_made_for_another_attention_or_input_range_is_refused(tmp_path, key, value, words):
+    # Such a model would run without an error and give wrong colours: the engine only provides 1-luma601
+    # attention and [-1, 1] pixels.
+    path = write_contract_model(tmp_path / "other.onnx", metadata={key: value})
+    with pytest.raises(ModelError, match=rf"other\.onnx expects {words}"):
+        EnhancerModel.load(path)
+
+
+def test_a_model_without_its_input_range_is_refused(tmp_path):
+    model = build_contract_model()
+    kept = [entry for entry in model.metadata_props if entry.key != "enlighten.input_range"]
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept)
+    path = tmp_path / "vague.onnx"
+    onnx.save(model, str(path))
+    with pytest.raises(ModelError, match=r"vague\.onnx has incomplete"):
         EnhancerModel.load(path)
 
 
