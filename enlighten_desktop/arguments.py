@@ -1,5 +1,6 @@
-"""argparse types for the command line's options: a value out of range is a usage error (exit status 2) that
-says what is allowed, not a value clamped, a crash later, or a file written outside the output folder."""
+"""The command line's shared options: argparse types, where a value out of range is a usage error (exit status
+2) that says what is allowed, not a value clamped, a crash later, or a file written outside the output
+folder; and the model options of every sub-command that runs the model, with the model they load."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import argparse
 import math
 from collections.abc import Callable
 from pathlib import Path
+
+from enlighten_desktop.engine.errors import ModelError
+from enlighten_desktop.engine.model import EnhancerModel, default_model_path
+from enlighten_desktop.engine.providers import PROVIDER_ALIASES, SessionSettings
 
 
 def strength(text: str) -> float:
@@ -57,3 +62,27 @@ def state_path(text: str) -> Path:
     except BatchStateError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
     return path
+
+
+def add_model_args(parser: argparse.ArgumentParser) -> None:
+    """The options that choose the model and where it runs (enhance, info, bench, edit)."""
+    parser.add_argument("--model", type=Path, help="an .onnx model file (default: the bundled model)")
+    parser.add_argument("--precision", choices=("fp32", "int8"), default="fp32",
+                        help="which bundled model to use (ignored with --model)")
+    parser.add_argument("--provider", choices=sorted(PROVIDER_ALIASES), default="auto",
+                        help="execution device; a missing one falls back to the CPU with a notice")
+    parser.add_argument("--device", type=int_range(0), default=0, help="GPU index for cuda and dml")
+    parser.add_argument("--threads", type=int_range(0), default=0,
+                        help="CPU threads (0: one per core)")
+
+
+def load_model(args: argparse.Namespace, *, memory_arena: bool = True) -> EnhancerModel:
+    """The model ``add_model_args``' options name, loaded; ModelError when it cannot be."""
+    path = args.model or default_model_path(args.precision)
+    if args.model is None and not path.is_file():
+        raise ModelError(
+            f"The bundled model is not installed ({path} is missing). Pass a model file with --model FILE, "
+            "or install a release that includes the model."
+        )
+    settings = SessionSettings(intra_op_threads=args.threads, memory_arena=memory_arena)
+    return EnhancerModel.load(path, provider=args.provider, device=args.device, settings=settings)

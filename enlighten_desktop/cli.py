@@ -19,16 +19,15 @@ from typing import TextIO
 from enlighten_desktop import __version__, arguments
 from enlighten_desktop.edit_command import add_edit_parser, run_edit
 from enlighten_desktop.engine.batch import BatchProgress
-from enlighten_desktop.engine.errors import CancelledError, EnlightenError, ModelError
+from enlighten_desktop.engine.errors import CancelledError, EnlightenError
 from enlighten_desktop.engine.formats import WRITABLE_FORMATS, Format
 from enlighten_desktop.engine.imageio import DEFAULT_QUALITY
 from enlighten_desktop.engine.item import ItemResult, Status
-from enlighten_desktop.engine.model import CONTRACT_VERSION, EnhancerModel, default_model_path
+from enlighten_desktop.engine.model import CONTRACT_VERSION, EnhancerModel
 from enlighten_desktop.engine.outputs import DEFAULT_TEMPLATE
 from enlighten_desktop.engine.pipeline import DEFAULT_TILE, run_to_end
 from enlighten_desktop.engine.providers import (
     PROVIDER_ALIASES,
-    SessionSettings,
     available_providers,
     providers_for,
     unavailable_notice,
@@ -37,17 +36,6 @@ from enlighten_desktop.engine.providers import (
 # Sub-commands; __main__ opens the GUI for anything else (no arguments, or paths to open).
 COMMANDS = ("enhance", "info", "bench", "edit", "selftest")
 STATE_NAME = ".enlighten-batch.json"
-
-
-def _add_model_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", type=Path, help="an .onnx model file (default: the bundled model)")
-    parser.add_argument("--precision", choices=("fp32", "int8"), default="fp32",
-                        help="which bundled model to use (ignored with --model)")
-    parser.add_argument("--provider", choices=sorted(PROVIDER_ALIASES), default="auto",
-                        help="execution device; a missing one falls back to the CPU with a notice")
-    parser.add_argument("--device", type=arguments.int_range(0), default=0, help="GPU index for cuda and dml")
-    parser.add_argument("--threads", type=arguments.int_range(0), default=0,
-                        help="CPU threads (0: one per core)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,10 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     enh.add_argument("--state", type=arguments.state_path,
                      help=f"resumable batch state file (default: {STATE_NAME} in the -o folder; none "
                      "without -o)")
-    _add_model_args(enh)
+    arguments.add_model_args(enh)
 
     info = sub.add_parser("info", help="versions, model and devices")
-    _add_model_args(info)
+    arguments.add_model_args(info)
 
     bench = sub.add_parser("bench", help="measure speed and memory")
     bench.add_argument("--size", default="1000x1000", help="synthetic image WxH (default 1000x1000)")
@@ -91,8 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-arena", action="store_true", help="disable ONNX Runtime's memory arena")
     bench.add_argument("--compare-whole", action="store_true",
                        help="report the tiled-vs-whole-image difference in 8-bit levels instead")
-    _add_model_args(bench)
-    add_edit_parser(sub, _add_model_args)
+    arguments.add_model_args(bench)
+    add_edit_parser(sub)
 
     test = sub.add_parser("selftest", help="check this installation: model, bundled sample, providers")
     test.add_argument("--model", type=Path, help="an .onnx model file (default: the bundled model)")
@@ -101,17 +89,6 @@ def build_parser() -> argparse.ArgumentParser:
                       help="provider compared with the CPU (default: the best one available)")
     test.add_argument("--device", type=arguments.int_range(0), default=0, help="GPU index for cuda and dml")
     return parser
-
-
-def _load_model(args: argparse.Namespace, *, memory_arena: bool = True) -> EnhancerModel:
-    path = args.model or default_model_path(args.precision)
-    if args.model is None and not path.is_file():
-        raise ModelError(
-            f"The bundled model is not installed ({path} is missing). Pass a model file with --model FILE, "
-            "or install a release that includes the model."
-        )
-    settings = SessionSettings(intra_op_threads=args.threads, memory_arena=memory_arena)
-    return EnhancerModel.load(path, provider=args.provider, device=args.device, settings=settings)
 
 
 def _notice_fallback(model: EnhancerModel, err: TextIO) -> None:
@@ -128,7 +105,7 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
         if args.command == "enhance":
             return _enhance(args, out, err)
         if args.command == "edit":
-            return run_edit(args, out, err, load_model=_load_model)
+            return run_edit(args, out, err)
         if args.command == "info":
             return _info(args, out)
         if args.command == "selftest":
@@ -193,7 +170,7 @@ def _enhance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if state_file is not None:
         BatchState.check_path(state_file, inputs=originals)
         check_output_folders({state_file.parent: 0})
-    model = _load_model(args)
+    model = arguments.load_model(args)
     _notice_fallback(model, err)
     settings = batch_settings(model, options, strength=args.strength, tile=args.tile)
     state = BatchState.open(state_file, settings=settings, inputs=originals) if state_file else None
@@ -233,7 +210,7 @@ def _info(args: argparse.Namespace, out: TextIO) -> int:
     if notice:
         print(f"Notice: {notice}", file=out)
     try:
-        model = _load_model(args)
+        model = arguments.load_model(args)
     except EnlightenError as exc:
         print(f"Model: not usable: {exc}", file=out)
         return 1
@@ -263,7 +240,7 @@ def _bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"Error: --size must look like 6000x4000, not '{args.size}'.", file=err)
             return 2
         rgb = synthetic_photo(width, height)
-    model = _load_model(args, memory_arena=not args.no_arena)
+    model = arguments.load_model(args, memory_arena=not args.no_arena)
     _notice_fallback(model, err)
     size = f"{rgb.shape[1]}x{rgb.shape[0]}"
     if args.compare_whole:

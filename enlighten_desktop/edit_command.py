@@ -12,12 +12,10 @@ Exit status, which host scripts rely on: 0 saved, 1 failed (the file is untouche
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from enlighten_desktop import arguments
-from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.pipeline import DEFAULT_TILE, Progress, run_to_end
 
 # How an edit ended (also the words of the single-instance protocol), and the exit status each one gives.
@@ -25,13 +23,8 @@ SAVED, NOT_SAVED, FAILED = "saved", "not saved", "failed"
 EXIT_STATUS = {SAVED: 0, FAILED: 1, NOT_SAVED: 3}
 
 
-ModelLoader = Callable[[argparse.Namespace], EnhancerModel]
-
-
-def add_edit_parser(
-    sub: argparse._SubParsersAction, add_model_args: Callable[[argparse.ArgumentParser], None]
-) -> None:
-    """Register ``edit`` on the CLI's sub-parsers; ``add_model_args`` adds the shared model options."""
+def add_edit_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``edit`` on the CLI's sub-parsers."""
     edit = sub.add_parser(
         "edit", help="edit one photo in place (for Lightroom, Capture One, darktable, GIMP)",
         description="Enhance FILE and save it over itself, keeping format, bit depth and metadata. "
@@ -44,12 +37,10 @@ def add_edit_parser(
                       help="0 = original, 1 = full effect")
     edit.add_argument("--tile", type=arguments.int_range(0), default=DEFAULT_TILE,
                       help="tile size in px (0: whole image)")
-    add_model_args(edit)
+    arguments.add_model_args(edit)
 
 
-def run_edit(
-    args: argparse.Namespace, out: TextIO, err: TextIO, *, load_model: ModelLoader
-) -> int:
+def run_edit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``edit --apply``: enhance and save in place; progress on ``err``, the saved path on ``out``."""
     from enlighten_desktop.engine.inplace import InPlace, edit_path
     from enlighten_desktop.engine.item import process_item
@@ -58,7 +49,7 @@ def run_edit(
         print("Error: the review window opens through `enlighten-desktop edit FILE`; add --apply to edit "
               "without a window.", file=err)
         return 2
-    model = load_model(args)
+    model = arguments.load_model(args)
     if model.provider.fallback_reason:
         print(f"Notice: {model.provider.fallback_reason}", file=err)
 

@@ -11,14 +11,14 @@ from collections.abc import Callable, Generator
 from enum import Enum, auto
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from enlighten_desktop.engine.errors import EnlightenError, OutputExistsError
-from enlighten_desktop.engine.item import Developed, ItemResult, process_item
+from enlighten_desktop.engine.item import ItemResult, process_item
 from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
 from enlighten_desktop.engine.pipeline import CancelToken, Progress
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
+from enlighten_desktop.ui.photo_edits import PhotoEdits
 from enlighten_desktop.ui.queue_model import RETRYABLE, QueueModel, QueueStatus
 from enlighten_desktop.ui.workers import GeneratorWorker, WorkerPool
 
@@ -35,8 +35,8 @@ class _Intent(Enum):
 
 class BatchRunner(QObject):
     """Drives a QueueModel. ``settings`` returns (engine config, output options, strength) at each item;
-    ``edits`` the attention-brush edit of a photo (PhotoSession.attention_edit), None for the default;
-    ``reusable`` a full-size result already computed for a photo (PhotoSession.reusable), or None."""
+    ``edits`` holds each photo's attention-brush edit and the result on screen, which a photo is exported
+    with (and from, without running the model again)."""
 
     running_changed = Signal(bool)
     finished = Signal(int, int, object)  # done, failed, folder to open (Path or None)
@@ -44,15 +44,12 @@ class BatchRunner(QObject):
 
     def __init__(self, *, queue: QueueModel, models: ModelCache,
                  settings: Callable[[], tuple[EngineConfig, OutputOptions, float]],
-                 edits: Callable[[Path], np.ndarray | None],
-                 reusable: Callable[[Path], Developed | None] = lambda _path: None,
-                 parent: QObject | None = None) -> None:
+                 edits: PhotoEdits, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.queue = queue
         self.models = models
         self._settings = settings
         self._edits = edits
-        self._reusable = reusable
         self._pool = WorkerPool(threads=1, parent=self)
         self._running = False
         self._worker: GeneratorWorker | None = None
@@ -134,7 +131,7 @@ class BatchRunner(QObject):
             return
         config, options, strength = self._settings()
         item = self.queue.item(row)
-        edit, reuse = self._edits(item.source), self._reusable(item.source)
+        edit, reuse = self._edits.edit(item.source), self._edits.developed(item.source)
         self._current, self._intent = item.source, _Intent.CANCEL
         self.queue.update(row, status=QueueStatus.RUNNING, progress=0.0, message=None)
 

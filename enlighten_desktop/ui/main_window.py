@@ -29,32 +29,18 @@ from enlighten_desktop.ui import theme
 from enlighten_desktop.ui.batch_runner import BatchRunner
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
 from enlighten_desktop.ui.photo_controls import PhotoControls
+from enlighten_desktop.ui.photo_edits import PhotoEdits
 from enlighten_desktop.ui.photo_session import PhotoSession, PhotoStage
 from enlighten_desktop.ui.queue_model import FINISHED, QueueModel, QueueStatus, open_queue_state
 from enlighten_desktop.ui.settings import AppSettings
 from enlighten_desktop.ui.thumbnails import ThumbnailLoader
 from enlighten_desktop.ui.widgets.adjust_panel import AdjustPanel
+from enlighten_desktop.ui.widgets.banner import Banner
 from enlighten_desktop.ui.widgets.compare_view import CompareMode, CompareView
 from enlighten_desktop.ui.widgets.preferences_dialog import PreferencesDialog
 from enlighten_desktop.ui.widgets.queue_panel import QueuePanel
 
 log = logging.getLogger(__name__)
-
-
-class Banner(QLabel):
-    """A one-line notice above the photo: missing model, CPU fallback, a failed photo, batch done."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setWordWrap(True)
-        self.setOpenExternalLinks(False)
-        self.setContentsMargins(10, 6, 10, 6)
-        self.hide()
-
-    def show_message(self, text: str, colour=theme.WARNING) -> None:
-        self.setStyleSheet(f"background: {colour.darker(260).name()}; color: {colour.lighter(130).name()};")
-        self.setText(text)
-        self.show()
 
 
 class MainWindow(QMainWindow):
@@ -65,11 +51,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
         self.models = ModelCache()
-        self.session = PhotoSession(config=self.engine_config(), models=self.models, parent=self)
+        self.edits = PhotoEdits()  # the photo view writes them, the queue exports with them
+        self.session = PhotoSession(config=self.engine_config(), models=self.models, edits=self.edits,
+                                    parent=self)
         self.queue = QueueModel(state=open_queue_state(settings.queue_state_path), parent=self)
         self.runner = BatchRunner(queue=self.queue, models=self.models, settings=self._batch_settings,
-                                  edits=self.session.attention_edit, reusable=self.session.reusable,
-                                  parent=self)
+                                  edits=self.edits, parent=self)
         self.thumbnails = ThumbnailLoader(queue=self.queue, parent=self)
         self._output_folder: Path | None = None
 

@@ -31,6 +31,7 @@ from enlighten_desktop.engine.textenum import TextEnum
 from enlighten_desktop.ui.brush import AttentionBrush
 from enlighten_desktop.ui.imaging import display_pyramid, fit_size, resize_rgb
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
+from enlighten_desktop.ui.photo_edits import PhotoEdits
 from enlighten_desktop.ui.widgets.attention_overlay import heatmap_image
 from enlighten_desktop.ui.workers import GeneratorWorker, WorkerPool, call_work
 
@@ -108,17 +109,17 @@ class PhotoSession(QObject):
     failed = Signal(str)
     exported = Signal(object)  # Path written
 
-    def __init__(self, *, config: EngineConfig, models: ModelCache, parent: QObject | None = None) -> None:
+    def __init__(self, *, config: EngineConfig, models: ModelCache, edits: PhotoEdits | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.config = config
         self.models = models
+        self.edits = edits if edits is not None else PhotoEdits()
         self.path: Path | None = None
         self.photo: LoadedPhoto | None = None
         self.brush: AttentionBrush | None = None
-        self._kept_edits: dict[Path, np.ndarray] = {}  # photos left with an edit, by path: proxy-size edits
         self.result: EnhanceResult | None = None
         self.result_is_full = False
-        self.developed: Developed | None = None  # the full-size result on screen, reused by the exports
         self.strength = 1.0
         self._generation = 0
         self._work = WorkerPool(threads=1, parent=self)
@@ -139,21 +140,17 @@ class PhotoSession(QObject):
     def open(self, path: Path) -> None:
         self._generation += 1
         self._cancel_current()
-        self._keep_edit()
         path = Path(path)
-        self.path, self.photo, self.brush, self.result, self.developed = path, None, None, None, None
+        self.path, self.photo, self.brush, self.result = path, None, None, None
+        self.edits.keep_developed(None)  # the photo left is no longer on screen: its result is not kept
         self.stage_changed.emit(PhotoStage.LOADING)
-        kept, side = self._kept_edits.get(path), self.config.preview_side
+        kept, side = self.edits.edit(path), self.config.preview_side
         self._start(call_work(lambda: _load(path, side, kept)), self._on_loaded)
 
     def _keep_edit(self) -> None:
-        """Remember the edit of the photo being left (forget it when it was reset or undone to nothing)."""
-        if self.path is None or self.brush is None:
-            return  # never loaded: whatever was kept for it stays as it was
-        if self.brush.has_edits:
-            self._kept_edits[self.path] = self.brush.edit  # the brush is dropped next: no copy needed
-        else:
-            self._kept_edits.pop(self.path, None)
+        """Put the brush's edit where the queue sees it (after a stroke, an undo, a reset)."""
+        if self.path is not None and self.brush is not None:
+            self.edits.keep_edit(self.path, self.brush.edit if self.brush.has_edits else None)
 
     def set_config(self, config: EngineConfig) -> None:
         """New model, device or tile size: re-run the current photo with it."""
@@ -228,7 +225,7 @@ class PhotoSession(QObject):
 
     @Slot(object)
     def _on_full(self, developed: Developed) -> None:
-        self.developed = developed
+        self.edits.keep_developed(developed)
         self._show(developed.result, full=True)
         self.stage_changed.emit(PhotoStage.READY)
 
@@ -303,26 +300,22 @@ class PhotoSession(QObject):
     def end_stroke(self) -> None:
         if self.brush is not None:
             self.brush.end()
+            self._keep_edit()
             self.refresh_overlay()
             self._render_timer.start()
 
     def undo_edit(self) -> None:
         if self.brush is not None and self.brush.undo():
+            self._keep_edit()
             self.refresh_overlay()
             self.render()
 
     def reset_edit(self) -> None:
         if self.brush is not None and self.brush.has_edits:
             self.brush.reset()
+            self._keep_edit()
             self.refresh_overlay()
             self.render()
-
-    def attention_edit(self, path: Path) -> np.ndarray | None:
-        """The brush edit of photo ``path`` (h x w float32 in [-1, 1] at its preview size, a copy), or None
-        when it has none: for exporting it as it looks on screen."""
-        if path == self.path and self.brush is not None:
-            return self.brush.edit.copy() if self.brush.has_edits else None
-        return self._kept_edits.get(path)
 
     def current_attention(self) -> np.ndarray | None:
         """The proxy-size attention map the next run will use (H x W float32 [0, 1])."""
@@ -337,10 +330,10 @@ class PhotoSession(QObject):
             self.overlay_ready.emit(heatmap_image(attention))
 
     # -- export of the photo on screen (with its brush edits and strength) -----------------------------
-    def reusable(self, path: Path) -> Developed | None:
-        """The full-size result on screen when it is of photo ``path``: the queue writes it without running
-        the model again (``process_item`` checks that file, model, tile and edit still match)."""
-        return self.developed if path == self.path else None
+    @property
+    def developed(self) -> Developed | None:
+        """The full-size result of the photo on screen, once computed (kept in ``edits`` for the queue)."""
+        return None if self.path is None else self.edits.developed(self.path)
 
     def export(self, options: OutputOptions) -> None:
         """Write the photo on screen as the queue would (``process_item``: names, no original replaced,

@@ -1,11 +1,11 @@
 """``enlighten-desktop edit FILE`` with a window: hand FILE to the running instance, or become it.
 
-The running instance, whether the main window (``serve_other_instances``, from ``app.run``) or the process
-that opened the first review window, listens for later ``edit`` calls (``single_instance``) and opens a
-review window for each file they send, sharing its loaded models; each caller waits for its own file's
-outcome. An ``edit`` process that became the running instance exits when its last window closes, with its
-own file's outcome as exit status (``edit_command.EXIT_STATUS``). It has no main window, so it refuses the
-photos a later plain launch offers, and that launch opens its own window.
+The running instance, whether the main window (``review_host.serve_other_instances``, from ``app.run``) or
+the process that opened the first review window, listens for later ``edit`` calls (``single_instance``) and
+opens a review window for each file they send, sharing its loaded models; each caller waits for its own
+file's outcome. An ``edit`` process that became the running instance exits when its last window closes,
+with its own file's outcome as exit status (``edit_command.EXIT_STATUS``). It has no main window, so it
+refuses the photos a later plain launch offers, and that launch opens its own window.
 """
 
 from __future__ import annotations
@@ -13,73 +13,19 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-
-from PySide6.QtCore import QObject, QTimer, Slot
 
 from enlighten_desktop.cli import build_parser
 from enlighten_desktop.edit_command import EXIT_STATUS, FAILED
 from enlighten_desktop.engine.inplace import edit_path
-from enlighten_desktop.ui.app import make_application
-from enlighten_desktop.ui.models import EngineConfig, ModelCache
-from enlighten_desktop.ui.review_window import ReviewWindow
+from enlighten_desktop.ui.application import make_application
+from enlighten_desktop.ui.review_host import ReviewHost
 from enlighten_desktop.ui.settings import AppSettings
-from enlighten_desktop.ui.single_instance import EditRequest, InstanceServer, Outcome, hand_off
+from enlighten_desktop.ui.single_instance import InstanceServer, Outcome, hand_off
 
 log = logging.getLogger(__name__)
 
 START_ATTEMPTS = 20  # x 250 ms: how long to wait for an instance that is starting up at the same moment
-
-
-class ReviewHost(QObject):
-    """Opens review windows (one per file) on shared settings and loaded models."""
-
-    def __init__(self, *, settings: AppSettings, model_path: Path | None = None,
-                 models: ModelCache | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.settings = settings
-        self.model_path = model_path
-        self.models = models or ModelCache()
-        self.windows: list[ReviewWindow] = []
-
-    def config(self) -> EngineConfig:
-        return self.settings.engine_config(model_path=self.model_path)
-
-    def open(self, path: Path) -> ReviewWindow:
-        window = ReviewWindow(path=edit_path(path), settings=self.settings, config=self.config(),
-                              models=self.models)
-        self.windows.append(window)
-        # Forgotten only after the close has been handled: dropping the last reference inside closeEvent
-        # would delete the window while Qt is still closing it.
-        window.finished.connect(lambda _outcome: QTimer.singleShot(0, lambda: self.windows.remove(window)))
-        window.resize(1200, 800)
-        window.show()
-        window.raise_()
-        window.activateWindow()
-        return window
-
-    @Slot(object)
-    def open_request(self, request: EditRequest) -> None:
-        """A file sent by another ``edit`` process: review it and answer that process when done."""
-        self.open(request.path).finished.connect(request.answer)
-
-
-def serve_other_instances(*, settings: AppSettings, models: ModelCache | None = None, parent: QObject,
-                          name: str | None = None,
-                          open_paths: Callable[[list[Path]], object] | None = None) -> ReviewHost | None:
-    """Make this process (the main window's) the running instance that ``edit`` calls hand their files to,
-    opening their review windows on ``settings`` and ``models``, and that later launches hand their photos
-    to (``open_paths``); None when another instance already is."""
-    server = InstanceServer(name=name, parent=parent)
-    if not server.listen():
-        return None
-    host = ReviewHost(settings=settings, models=models, parent=server)
-    server.edit_requested.connect(host.open_request)
-    if open_paths is not None:
-        server.accepts_open = True
-        server.open_requested.connect(open_paths)
-    return host
 
 
 def _hand_off_or_listen(path: Path, server: InstanceServer) -> Outcome | None:

@@ -30,13 +30,13 @@ from enlighten_desktop.engine.inplace import InPlace, check_replaceable, check_r
 from enlighten_desktop.engine.item import FileStamp, ItemResult, process_item
 from enlighten_desktop.engine.pipeline import CancelToken, Progress
 from enlighten_desktop.ui import theme
-from enlighten_desktop.ui.main_window import Banner
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
 from enlighten_desktop.ui.photo_controls import PhotoControls
 from enlighten_desktop.ui.photo_session import PhotoSession, PhotoStage
 from enlighten_desktop.ui.settings import AppSettings
 from enlighten_desktop.ui.single_instance import Outcome
 from enlighten_desktop.ui.widgets.adjust_panel import AdjustPanel
+from enlighten_desktop.ui.widgets.banner import Banner
 from enlighten_desktop.ui.widgets.compare_view import CompareView
 from enlighten_desktop.ui.workers import GeneratorWorker, WorkerPool
 

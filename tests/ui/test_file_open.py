@@ -15,7 +15,7 @@ from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication
 
 from enlighten_desktop.ui.app import start_main_window
-from enlighten_desktop.ui.review_app import serve_other_instances
+from enlighten_desktop.ui.review_host import serve_other_instances
 from tests.ui.conftest import wait_ready, write_photo
 
 

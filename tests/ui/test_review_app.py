@@ -19,7 +19,7 @@ import tifffile
 from PySide6.QtCore import QObject, Qt
 
 from enlighten_desktop.edit_command import SAVED
-from enlighten_desktop.ui.review_app import serve_other_instances
+from enlighten_desktop.ui.review_host import serve_other_instances
 from tests.ui.test_review_window import write_tiff16
 from tests.ui.test_single_instance import client
 
