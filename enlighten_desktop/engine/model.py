@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,6 +160,9 @@ class EnhancerModel:
         self.provider = provider
         self.settings = settings
         self._session = session
+        # One model is shared by the app's worker threads: the CPU fallback replaces the session (and the
+        # report) once, under this lock, however many threads saw the GPU session fail.
+        self._fallback_lock = threading.Lock()
 
     @classmethod
     def load(
@@ -191,16 +195,31 @@ class EnhancerModel:
         image: N x 3 x H x W float32 in [-1, 1]; attention: N x 1 x H x W float32 in [0, 1]; H and W
         multiples of ``contract.size_multiple``. Returns N x 3 x H x W float32, about [-1, 1], unclamped.
         A failure of a GPU session rebuilds the session on the CPU (recorded in ``provider``) and retries.
+        Safe to call from several threads at once.
         """
         feeds = {"image": image, "attention": attention}
+        session = self._session
         try:
-            return self._session.run([_OUTPUT], feeds)[0]
+            return self._outputs(session, feeds)
         except Exception as exc:  # ONNX Runtime's run errors share no base class below Exception.
-            if self._session.get_providers() == [CPU]:
+            if session.get_providers() == [CPU]:
                 raise ModelError(f"The model {self.path.name} failed on this image: {exc}") from exc
-            self.provider = fall_back_report(self.provider, exc)
-            self._session = cpu_session(self.path, self.settings)
-        return self._session.run([_OUTPUT], feeds)[0]
+            session = self._fall_back(session, exc)
+        return self._outputs(session, feeds)
+
+    @staticmethod
+    def _outputs(session: ort.InferenceSession, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        output: np.ndarray = session.run([_OUTPUT], feeds)[0]
+        return output
+
+    def _fall_back(self, failed: ort.InferenceSession, error: Exception) -> ort.InferenceSession:
+        """The CPU session that replaces ``failed``: built by the first thread that saw it fail; the others
+        find it built and run on it (their failure is the same one, not the CPU's)."""
+        with self._fallback_lock:
+            if self._session is failed:
+                self._session = cpu_session(self.path, self.settings)
+                self.provider = fall_back_report(self.provider, error)
+            return self._session
 
 
 def _check_signature(session: ort.InferenceSession, path: Path) -> None:

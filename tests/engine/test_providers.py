@@ -11,6 +11,7 @@ particular GPU driver's failure surfaces as an exception rather than, say, a han
 from __future__ import annotations
 
 import logging
+import threading
 
 import numpy as np
 import onnxruntime as ort
@@ -84,6 +85,45 @@ def test_a_provider_failing_at_run_time_is_replaced_by_the_cpu_once(cpu_model, c
     expected = run_to_end(enhance(cpu_model, photo, tile=32)).enhanced
     np.testing.assert_array_equal(first.enhanced, expected)
     np.testing.assert_array_equal(second.enhanced, expected)
+
+
+def test_threads_sharing_a_model_whose_provider_fails_switch_to_the_cpu_once(cpu_model, contract_model_path,
+                                                                             caplog):
+    # The app's workers share one loaded model. Both threads run on the failing session at the same moment,
+    # so both see it fail: the session must be replaced once, and the report must still name the provider
+    # that failed (a second switch would report the CPU itself as having failed).
+    if "AzureExecutionProvider" not in available_providers():
+        pytest.skip("needs a second provider to stand in for a GPU")
+    image = np.full((1, 3, 32, 32), -0.5, np.float32)
+    attention = np.full((1, 1, 32, 32), 0.8, np.float32)
+    expected = cpu_model.run(image, attention)
+    rounds = 5
+    for _round in range(rounds):
+        session = _failing_session(contract_model_path, ["AzureExecutionProvider", CPU])
+        model = EnhancerModel(
+            path=contract_model_path, contract=cpu_model.contract, sha256=cpu_model.sha256, session=session,
+            provider=ProviderReport(requested="auto", active=session.get_providers()[0]),
+            settings=cpu_model.settings,
+        )
+        start = threading.Barrier(2)
+        results: list[np.ndarray] = []
+
+        def run(model=model, start=start, results=results) -> None:
+            start.wait()
+            results.append(model.run(image, attention))
+
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        with caplog.at_level(logging.WARNING):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        assert len(results) == 2
+        for result in results:
+            np.testing.assert_array_equal(result, expected)
+        assert model.provider.active == CPU
+        assert model.provider.fallback_reason.startswith("AzureExecutionProvider failed")
+    assert sum("failed while enhancing" in r.getMessage() for r in caplog.records) == rounds
 
 
 def test_a_cpu_session_failing_at_run_time_is_a_model_error(cpu_model, contract_model_path):
