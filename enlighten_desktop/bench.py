@@ -64,6 +64,8 @@ def peak_rss_bytes() -> int | None:
 
 
 def _windows_peak_working_set() -> int | None:
+    if sys.platform != "win32":  # tells the type checker that ctypes.windll exists below
+        return None
     import ctypes
     from ctypes import wintypes
 

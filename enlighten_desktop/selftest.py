@@ -34,6 +34,7 @@ import numpy as np
 import onnxruntime as ort
 
 from enlighten_desktop.engine.errors import ModelError
+from enlighten_desktop.engine.formats import Format
 from enlighten_desktop.engine.imageio import ImageMetadata, read_image, write_image
 from enlighten_desktop.engine.model import EnhancerModel, checked_sha256, default_model_path
 from enlighten_desktop.engine.pipeline import enhance, run_to_end
@@ -161,7 +162,8 @@ def make_reference(
     base = _enhanced(model, rgb)
     tolerances, measured = measure_tolerances(model, rgb, base, int8_path=int8_path)
     out_dir.mkdir(parents=True, exist_ok=True)
-    metadata = ImageMetadata(format="PNG", bits=16, icc_profile=None, exif=None, xmp=None, compression=None)
+    metadata = ImageMetadata(format=Format.PNG, bits=16, icc_profile=None, exif=None, xmp=None,
+                             compression=None)
     write_image(out_dir / THUMBNAIL_FILE, box_means(base), metadata=metadata, bits=16, overwrite=True)
     c = model.contract
     record = {

@@ -9,6 +9,16 @@ import pytest
 
 # Qt tests run without a screen; set before any Qt import.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+TRAINING_TESTS = Path(__file__).parent / "training"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A warning in the app's tests is an error (an unclosed file, a deprecated call: each one a bug to
+    fix, not noise to scroll past). The training tests are left to pytest's configured filters: torch and
+    its stack warn about their own internals there."""
+    for item in items:
+        if TRAINING_TESTS not in item.path.parents:
+            item.add_marker(pytest.mark.filterwarnings("error"))
 
 
 @pytest.fixture(scope="session")

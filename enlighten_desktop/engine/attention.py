@@ -17,7 +17,7 @@ _NEG_LUMA_601 = np.array([-0.299, -0.587, -0.114], dtype=np.float32)
 
 def default_attention(rgb: np.ndarray) -> np.ndarray:
     """rgb: H x W x 3 float32 in [0, 1] -> H x W float32 in [0, 1], ``1 - (0.299 R + 0.587 G + 0.114 B)``."""
-    attention = np.matmul(rgb, _NEG_LUMA_601)
+    attention: np.ndarray = np.matmul(rgb, _NEG_LUMA_601)
     attention += 1.0
     return np.clip(attention, 0.0, 1.0, out=attention)
 
@@ -29,7 +29,7 @@ def apply_attention_edit(attention: np.ndarray, edit: np.ndarray) -> np.ndarray:
     """
     if attention.shape != edit.shape:
         raise ValueError(f"edit shape {edit.shape} does not match attention shape {attention.shape}")
-    edited = np.add(attention, edit, dtype=np.float32)
+    edited: np.ndarray = np.add(attention, edit, dtype=np.float32)
     return np.clip(edited, 0.0, 1.0, out=edited)
 
 

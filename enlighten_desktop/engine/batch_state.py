@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 from enlighten_desktop.engine.errors import BatchStateError, EnlightenError
 from enlighten_desktop.engine.formats import SUPPORTED_SUFFIXES
@@ -27,13 +28,15 @@ class BatchState:
     ignored, so changing a setting redoes the work. Only "done" items are not redone on resume.
     """
 
-    def __init__(self, *, path: Path, settings: dict, items: dict[str, dict] | None = None) -> None:
+    def __init__(
+        self, *, path: Path, settings: dict[str, object], items: dict[str, dict[str, Any]] | None = None
+    ) -> None:
         self.path = path
         self.settings = settings
         self.items = items or {}
 
     @staticmethod
-    def check_path(path: Path, *, inputs: Collection[Path] = ()) -> dict | None:
+    def check_path(path: Path, *, inputs: Collection[Path] = ()) -> dict[str, Any] | None:
         """The state saved at ``path``, None when there is none yet. Raises BatchStateError when ``path`` is a
         folder, is named like a photo, is one of ``inputs`` (resolved), or exists and is not a batch state:
         it would be overwritten and, once the batch is done, deleted (``--state photos/*.jpg`` puts the
@@ -59,7 +62,7 @@ class BatchState:
         return saved
 
     @classmethod
-    def open(cls, path: Path, *, settings: dict, inputs: Collection[Path] = ()) -> BatchState:
+    def open(cls, path: Path, *, settings: dict[str, object], inputs: Collection[Path] = ()) -> BatchState:
         """The state at ``path`` if it belongs to a batch with these settings, else a fresh one; raises what
         ``check_path`` raises."""
         saved = cls.check_path(path, inputs=inputs)
@@ -95,7 +98,7 @@ class BatchState:
         self.path.unlink(missing_ok=True)
 
 
-def _parse_state(data: bytes) -> dict | None:
+def _parse_state(data: bytes) -> dict[str, Any] | None:
     """The saved state (a dict with "settings" and "items"), or None when ``data`` is not one."""
     try:
         saved = json.loads(data)

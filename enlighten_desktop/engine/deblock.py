@@ -93,4 +93,5 @@ def _toward_neighbours(grid: np.ndarray, factor: int, *, axis: int) -> np.ndarra
     # grid[i] - grid[i - 1] and grid[i + 1] - grid[i]: the first half of a block looks back, the rest ahead.
     back = np.expand_dims(np.diff(grid, axis=axis, prepend=np.take(grid, [0], axis=axis)), axis + 1)
     ahead = np.expand_dims(np.diff(grid, axis=axis, append=np.take(grid, [-1], axis=axis)), axis + 1)
-    return np.where(offsets < 0, offsets * back, offsets * ahead)
+    steps: np.ndarray = np.where(offsets < 0, offsets * back, offsets * ahead)
+    return steps

@@ -21,7 +21,7 @@ import imagecodecs
 import numpy as np
 import pillow_heif
 import tifffile
-from PIL import Image, ImageCms, JpegImagePlugin, UnidentifiedImageError
+from PIL import Image, ImageCms, JpegImagePlugin, TiffImagePlugin, UnidentifiedImageError
 
 from .deblock import JpegQuantisation
 from .errors import ImageReadError, ImageTooLargeError, UnsupportedFormatError
@@ -139,10 +139,11 @@ def decode(path: Path, *, max_pixels: int) -> Decoded:
         icc = image.info.get("icc_profile") or None
         xmp = image.info.get("xmp")
         exif = image.getexif()
-        if kind == "TIFF":
+        tiff_tags = image.tag_v2 if isinstance(image, TiffImagePlugin.TiffImageFile) else None
+        if tiff_tags is not None:
             exif = descriptive_exif(exif)
-            xmp = xmp or image.tag_v2.get(XMP_TAG)
-        if kind == "TIFF" and max(_as_tuple(image.tag_v2.get(258, 8))) > 8:
+            xmp = xmp or tiff_tags.get(XMP_TAG)
+        if tiff_tags is not None and max(_as_ints(tiff_tags.get(258, 8))) > 8:
             samples = _tiff16_samples(path)
         elif kind == "PNG" and _png_bit_depth(path) == 16:
             samples = _as_hwc(imagecodecs.png_decode(path.read_bytes()))
@@ -150,9 +151,8 @@ def decode(path: Path, *, max_pixels: int) -> Decoded:
             samples = _as_hwc(np.asarray(pillow_heif.open_heif(path, convert_hdr_to_8bit=False)))
         else:
             samples, icc = _pillow_samples(path, image, icc)
-        compression = _TIFF_COMPRESSION_NAMES.get(
-            image.info.get("compression"), image.info.get("compression")
-        )
+        stored = image.info.get("compression")
+        compression = None if stored is None else _TIFF_COMPRESSION_NAMES.get(stored, stored)
         quantisation = _jpeg_quantisation(image) if kind == "JPEG" and image.mode in ("L", "RGB") else None
         pages = getattr(image, "n_frames", 1) if kind in ("TIFF", "GIF") else 1
     return Decoded(
@@ -247,5 +247,6 @@ def _as_hwc(samples: np.ndarray) -> np.ndarray:
     return samples[..., None] if samples.ndim == 2 else samples
 
 
-def _as_tuple(value: object) -> tuple:
+def _as_ints(value: int | tuple[int, ...]) -> tuple[int, ...]:
+    """A TIFF tag's value (an int, or a tuple of them, one per sample) as a tuple."""
     return value if isinstance(value, tuple) else (value,)

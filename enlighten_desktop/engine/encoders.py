@@ -52,7 +52,10 @@ class Encoder(Protocol):
     ) -> None: ...
 
 
-def encode_jpeg(fh: BinaryIO, samples: np.ndarray, *, icc, exif, xmp, quality, compression) -> None:
+def encode_jpeg(
+    fh: BinaryIO, samples: np.ndarray, *, icc: bytes | None, exif: bytes | None, xmp: bytes | None,
+    quality: int, compression: str | None,
+) -> None:
     """Baseline JPEG, 4:2:0 below quality 90 and 4:4:4 from 90 up (night shots keep fine colour detail)."""
     if exif is not None and len(exif) > JPEG_SEGMENT_LIMIT:
         exif = without_maker_note(exif)
@@ -74,7 +77,10 @@ def encode_jpeg(fh: BinaryIO, samples: np.ndarray, *, icc, exif, xmp, quality, c
     )
 
 
-def encode_webp(fh: BinaryIO, samples: np.ndarray, *, icc, exif, xmp, quality, compression) -> None:
+def encode_webp(
+    fh: BinaryIO, samples: np.ndarray, *, icc: bytes | None, exif: bytes | None, xmp: bytes | None,
+    quality: int, compression: str | None,
+) -> None:
     """Lossy WebP (``quality``), alpha kept exactly (``alpha_quality=100``)."""
     image = Image.fromarray(samples)
     image.save(fh, "WEBP", quality=quality, alpha_quality=100, method=4, **_pillow_metadata(icc, exif, xmp))
@@ -85,7 +91,10 @@ def _pillow_metadata(icc: bytes | None, exif: bytes | None, xmp: bytes | None) -
     return {key: value for key, value in named.items() if value is not None}
 
 
-def encode_png(fh: BinaryIO, samples: np.ndarray, *, icc, exif, xmp, quality, compression) -> None:
+def encode_png(
+    fh: BinaryIO, samples: np.ndarray, *, icc: bytes | None, exif: bytes | None, xmp: bytes | None,
+    quality: int, compression: str | None,
+) -> None:
     """PNG of 8 or 16 bits per sample (Pillow cannot write 16-bit RGB), with iCCP, eXIf and iTXt XMP chunks.
 
     Rows use the "Up" filter (each byte minus the byte above, modulo 256): cheap in numpy, good on the smooth
@@ -124,7 +133,10 @@ def _png_chunk(fh: BinaryIO, kind: bytes, data: bytes) -> None:
     fh.write(struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data)))
 
 
-def encode_tiff(fh: BinaryIO, samples: np.ndarray, *, icc, exif, xmp, quality, compression) -> None:
+def encode_tiff(
+    fh: BinaryIO, samples: np.ndarray, *, icc: bytes | None, exif: bytes | None, xmp: bytes | None,
+    quality: int, compression: str | None,
+) -> None:
     """TIFF through tifffile (8 or 16 bits, RGB or RGBA with unassociated alpha), little-endian classic TIFF.
 
     ``compression`` is one of ``TIFF_COMPRESSIONS`` (None: LZW); LZW and deflate use the horizontal predictor.

@@ -220,7 +220,8 @@ def _checked_input(path: Path) -> Path:
 
 def _to_float(samples: np.ndarray) -> np.ndarray:
     scale = np.float32(np.iinfo(samples.dtype).max)
-    return samples.astype(np.float32) / scale
+    values: np.ndarray = samples.astype(np.float32) / scale
+    return values
 
 
 def _contiguous(array: np.ndarray | None) -> np.ndarray | None:
@@ -261,7 +262,8 @@ def _to_samples(rgb: np.ndarray, alpha: np.ndarray | None, bits: int) -> np.ndar
     stacked = np.concatenate(channels, axis=2, dtype=np.float32)
     if not np.isfinite(stacked).all():
         raise ValueError("rgb/alpha contain NaN or infinite values")
-    return np.rint(np.clip(stacked, 0.0, 1.0) * scale).astype(dtype)
+    samples: np.ndarray = np.rint(np.clip(stacked, 0.0, 1.0) * scale).astype(dtype)
+    return samples
 
 
 def _reads_back_as(fmt: Format, width: int, height: int) -> Callable[[Path], None]:

@@ -108,7 +108,8 @@ def develop(
     in [-1, 1] at any resolution, e.g. painted on a preview; resized to the photo). Yields the tiles'
     Progress; raises ModelError, CancelledError."""
     digest = edit_digest(attention_edit)
-    attention = None if digest is None else edited_attention(image.rgb, attention_edit)
+    painted = attention_edit if digest is not None else None
+    attention = None if painted is None else edited_attention(image.rgb, painted)
     result = yield from enhance(model, image.rgb, attention=attention, tile=tile, cancel=cancel)
     return Developed(image=image, stamp=stamp, result=result, model_sha256=model.sha256, tile=tile,
                      edit=digest)

@@ -91,7 +91,8 @@ def _run_tile(
     np.multiply(window.transpose(2, 0, 1), 2.0, out=image[0])
     image -= 1.0
     att = np.ascontiguousarray(read_window(attention, tile.window))[None, None]
-    result = model.run(image, att)[0][(slice(None), *tile.core_in_window)]
+    rows, cols = tile.core_in_window
+    result = model.run(image, att)[0][:, rows, cols]
     target = out[tile.core]
     np.add(result.transpose(1, 2, 0), 1.0, out=target)
     target *= 0.5
@@ -137,7 +138,8 @@ def run_to_end(steps: Generator[Step, None, Result], on_step: Callable[[Step], N
         try:
             step = next(steps)
         except StopIteration as stop:
-            return stop.value
+            result: Result = stop.value
+            return result
         if on_step is not None:
             on_step(step)
 

@@ -58,6 +58,8 @@ class SessionSettings:
 
 
 DEFAULT_SETTINGS = SessionSettings()
+# An ONNX Runtime provider as a session takes it: its name, or (name, its options) for one given a device.
+Provider = str | tuple[str, dict[str, str]]
 
 
 def available_providers() -> list[str]:
@@ -87,7 +89,7 @@ def unavailable_notice(request: str) -> str | None:
     )
 
 
-def providers_for(request: str = "auto", device: int = 0) -> list[str | tuple[str, dict]]:
+def providers_for(request: str = "auto", device: int = 0) -> list[Provider]:
     """The ordered provider list to build a session with; it always ends with the CPU provider.
 
     Providers that take a device index (DirectML, CUDA) are given as ``(name, {"device_id": device})``.
@@ -101,13 +103,13 @@ def providers_for(request: str = "auto", device: int = 0) -> list[str | tuple[st
         wanted = []
     else:
         wanted = [ALIAS_TO_PROVIDER[request]] if ALIAS_TO_PROVIDER[request] in offered else []
-    chosen: list[str | tuple[str, dict]] = [
+    chosen: list[Provider] = [
         (name, {"device_id": str(device)}) if name in _DEVICE_ID_PROVIDERS else name for name in wanted
     ]
     return [*chosen, CPU]
 
 
-def _session_options(providers: list, settings: SessionSettings) -> ort.SessionOptions:
+def _session_options(providers: list[Provider], settings: SessionSettings) -> ort.SessionOptions:
     options = ort.SessionOptions()
     options.intra_op_num_threads = settings.intra_op_threads
     options.enable_cpu_mem_arena = settings.memory_arena
@@ -119,7 +121,7 @@ def _session_options(providers: list, settings: SessionSettings) -> ort.SessionO
     return options
 
 
-def _open(path: Path, providers: list, settings: SessionSettings) -> ort.InferenceSession:
+def _open(path: Path, providers: list[Provider], settings: SessionSettings) -> ort.InferenceSession:
     return ort.InferenceSession(
         str(path), sess_options=_session_options(providers, settings), providers=providers
     )

@@ -116,7 +116,7 @@ def _embedded_preview(raw: rawpy.RawPy, *, max_side: int) -> np.ndarray | None:
         return None
     if thumb.format == rawpy.ThumbFormat.BITMAP:
         return np.asarray(thumb.data)[..., :3]
-    with Image.open(io.BytesIO(thumb.data)) as image:
+    with Image.open(io.BytesIO(bytes(thumb.data))) as image:
         image.draft("RGB", (max_side, max_side))
         image = image.convert("RGB")
         image.thumbnail((max_side, max_side))
@@ -144,5 +144,5 @@ def _raw_metadata(path: Path, raw: rawpy.RawPy) -> tuple[Image.Exif, bytes | Non
     if thumb is None or thumb.format != rawpy.ThumbFormat.JPEG:
         log.info("%s: no EXIF found in this raw format", path.name)
         return Image.Exif(), None
-    with Image.open(io.BytesIO(thumb.data)) as preview:
+    with Image.open(io.BytesIO(bytes(thumb.data))) as preview:
         return descriptive_exif(preview.getexif()), None

@@ -80,5 +80,7 @@ def read_window(array: np.ndarray, window: tuple[slice, slice]) -> np.ndarray:
     rows, cols = window
     height, width = array.shape[:2]
     if rows.stop <= height and cols.stop <= width:
-        return array[rows, cols]
-    return array[np.ix_(reflect_indices(rows, height), reflect_indices(cols, width))]
+        inside: np.ndarray = array[rows, cols]
+        return inside
+    reflected: np.ndarray = array[np.ix_(reflect_indices(rows, height), reflect_indices(cols, width))]
+    return reflected

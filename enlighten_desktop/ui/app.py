@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -16,7 +17,7 @@ from enlighten_desktop.ui.settings import AppSettings
 from enlighten_desktop.ui.single_instance import hand_open
 
 
-def start_main_window(paths: list[str | Path], *, app: QApplication, settings: AppSettings,
+def start_main_window(paths: Sequence[str | Path], *, app: QApplication, settings: AppSettings,
                       model_path: Path | None = None) -> MainWindow:
     """Show the main window with ``paths`` (photos and folders) queued; photos the OS opens later with the
     app (macOS Finder, Dock) are queued the same way."""

@@ -146,8 +146,8 @@ class BatchRunner(QObject):
 
         worker = GeneratorWorker(factory=work)
         worker.signals.progress.connect(self._on_progress)
-        worker.signals.succeeded.connect(self._on_done)
-        worker.signals.failed.connect(self._on_failed)
+        worker.on_success(self._on_done)
+        worker.on_failure(self._on_failed)
         worker.signals.cancelled.connect(self._on_cancelled)
         worker.signals.done.connect(self._on_finished_item)
         self._worker = worker

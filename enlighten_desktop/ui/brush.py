@@ -32,7 +32,8 @@ class AttentionBrush:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.edit.shape  # type: ignore[return-value]
+        height, width = self.edit.shape
+        return height, width
 
     @property
     def has_edits(self) -> bool:

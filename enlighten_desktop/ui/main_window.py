@@ -7,6 +7,7 @@ class builds widgets, menus and shortcuts and connects their signals.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Slot
@@ -216,7 +217,7 @@ class MainWindow(QMainWindow):
         action(queue, "Open &output folder", self.open_output_folder, "Ctrl+Shift+F")
 
     # -- opening -------------------------------------------------------------------------------------
-    def add_paths(self, paths: list[str | Path]) -> list[Path]:
+    def add_paths(self, paths: Sequence[str | Path]) -> list[Path]:
         """Queue photos and folders (folders searched recursively if set) and show the first of them, even
         over a photo already on screen: whoever opens photos (command line, Finder, dialog, drop) expects to
         see what they opened, not the first row of a queue restored from the last session."""
@@ -290,7 +291,7 @@ class MainWindow(QMainWindow):
         self.provider_label.setToolTip(f"Requested: {report.requested}")
         if report.fell_back:
             self.fallback_label.setText("⚠ Fell back to CPU")
-            self.fallback_label.setToolTip(report.fallback_reason)
+            self.fallback_label.setToolTip(report.fallback_reason or "")
             self.banner.show_message(f"Running on the CPU: {report.fallback_reason}")
         else:
             self.fallback_label.clear()

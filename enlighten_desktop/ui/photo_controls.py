@@ -27,7 +27,7 @@ class PhotoControls(QObject):
         session.strength = settings.strength
         adjust.strength.setValue(round(settings.strength * 100))
         adjust.opacity.setValue(round(settings.overlay_opacity * 100))
-        adjust.size.setValue(settings.brush_size)
+        adjust.brush_size.setValue(settings.brush_size)
         adjust.softness.setValue(round(settings.brush_softness * 100))
 
         session.photo_loaded.connect(self._on_photo_loaded)
@@ -40,7 +40,7 @@ class PhotoControls(QObject):
         adjust.show_overlay.toggled.connect(lambda _on: self.update_overlay())
         adjust.opacity.valueChanged.connect(lambda _v: self.update_overlay())
         adjust.brush.toggled.connect(self._on_brush_toggled)
-        adjust.size.valueChanged.connect(lambda _v: self.apply_brush())
+        adjust.brush_size.valueChanged.connect(lambda _v: self.apply_brush())
         adjust.softness.valueChanged.connect(lambda _v: self.apply_brush())
         adjust.subtract.toggled.connect(lambda _v: self.apply_brush())
         adjust.undo.clicked.connect(session.undo_edit)
@@ -74,16 +74,17 @@ class PhotoControls(QObject):
         (self.adjust.add if self.adjust.subtract.isChecked() else self.adjust.subtract).setChecked(True)
 
     def scale_brush(self, factor: float) -> None:
-        size = self.adjust.size.value()
-        self.adjust.size.setValue(max(size + 1, round(size * factor)) if factor > 1 else round(size * factor))
+        slider = self.adjust.brush_size
+        size = slider.value()
+        slider.setValue(max(size + 1, round(size * factor)) if factor > 1 else round(size * factor))
 
     def apply_brush(self) -> None:
         adjust, brush = self.adjust, self.session.brush
-        self.settings.brush_size = adjust.size.value()
+        self.settings.brush_size = adjust.brush_size.value()
         self.settings.brush_softness = adjust.softness.value() / 100
         if brush is not None:
-            brush.radius = float(adjust.size.value())
+            brush.radius = float(adjust.brush_size.value())
             brush.softness = adjust.softness.value() / 100
             brush.subtract = adjust.subtract.isChecked()
         on = adjust.brush.isChecked()
-        self.compare.set_brush_radius(adjust.size.value() * self.session.edit_scale() if on else None)
+        self.compare.set_brush_radius(adjust.brush_size.value() * self.session.edit_scale() if on else None)

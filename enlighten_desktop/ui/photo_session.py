@@ -250,8 +250,8 @@ class PhotoSession(QObject):
         worker = GeneratorWorker(factory=call_work(
             lambda: (display_pyramid(apply_strength(result.original, result.enhanced, strength),
                                      smallest_side=self.config.preview_side), result, strength)))
-        worker.signals.succeeded.connect(self._on_display)
-        worker.signals.failed.connect(self._on_failed)
+        worker.on_success(self._on_display)
+        worker.on_failure(self._on_failed)
         worker.signals.done.connect(self._on_display_done)
         self._display.start(worker)
 
@@ -351,8 +351,8 @@ class PhotoSession(QObject):
                                             reuse=developed))
 
         worker = GeneratorWorker(factory=write)
-        worker.signals.succeeded.connect(self._on_exported)
-        worker.signals.failed.connect(self._on_failed)
+        worker.on_success(self._on_exported)
+        worker.on_failure(self._on_failed)
         self._display.start(worker)
 
     @Slot(object)
@@ -363,9 +363,9 @@ class PhotoSession(QObject):
     def _start(self, factory, on_success) -> None:
         generation = self._generation
         worker = GeneratorWorker(factory=factory)
-        worker.signals.succeeded.connect(
+        worker.on_success(
             lambda value: on_success(value) if generation == self._generation else None)
-        worker.signals.failed.connect(
+        worker.on_failure(
             lambda err: self._on_failed(err) if generation == self._generation else None)
         worker.signals.progress.connect(
             lambda done, total, _stage: self.progress.emit(done, total) if generation == self._generation

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QImage
@@ -138,7 +139,7 @@ class QueueModel(QAbstractTableModel):
             self.save()
         return [item.source for item in new]
 
-    def update(self, row: int, *, save: bool = True, **changes: object) -> None:
+    def update(self, row: int, *, save: bool = True, **changes: Any) -> None:
         self._items[row] = replace(self._items[row], **changes)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
         if save:

@@ -178,8 +178,8 @@ class ReviewWindow(QMainWindow):
         self.save_button.setEnabled(False)
         self.stage.setText(f"Saving {self.path.name}…")
         worker = GeneratorWorker(factory=write)
-        worker.signals.succeeded.connect(self._on_saved)
-        worker.signals.failed.connect(self._on_save_failed)
+        worker.on_success(self._on_saved)
+        worker.on_failure(self._on_save_failed)
         self._writer.start(worker)
 
     @Slot(object)

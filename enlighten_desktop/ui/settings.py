@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
@@ -60,7 +60,7 @@ class Setting(Generic[Value]):
 
     key: str
     default: Value
-    read: Callable[[object], Value]
+    read: Callable[[Any], Value]
     write: Callable[[Value], object] = lambda value: value
     doc: str = ""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject
@@ -18,6 +19,15 @@ log = logging.getLogger(__name__)
 THUMBNAIL_SIDE = 96  # pixels; drawn at 48 logical px, so sharp at 200 % display scaling
 
 
+
+def _thumbnail(source: Path) -> QImage:
+    return to_qimage(read_preview(source, max_side=THUMBNAIL_SIDE))
+
+
+def _no_thumbnail(source: Path, error: Exception) -> None:
+    # An unreadable file gets no thumbnail; its real error shows when the item is processed.
+    log.info("No thumbnail for %s: %s", source, error)
+
 class ThumbnailLoader(QObject):
     def __init__(self, *, queue: QueueModel, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -26,11 +36,9 @@ class ThumbnailLoader(QObject):
 
     def request(self, sources: list[Path]) -> None:
         for source in sources:
-            worker = GeneratorWorker(
-                factory=call_work(lambda s=source: to_qimage(read_preview(s, max_side=THUMBNAIL_SIDE))))
-            worker.signals.succeeded.connect(lambda image, s=source: self._on_ready(s, image))
-            # An unreadable file gets no thumbnail; its real error shows when the item is processed.
-            worker.signals.failed.connect(lambda err, s=source: log.info("No thumbnail for %s: %s", s, err))
+            worker = GeneratorWorker(factory=call_work(partial(_thumbnail, source)))
+            worker.on_success(partial(self._on_ready, source))
+            worker.on_failure(partial(_no_thumbnail, source))
             self._pool.start(worker)
 
     def _on_ready(self, source: Path, image: QImage) -> None:

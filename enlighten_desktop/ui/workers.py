@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import Generic, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
@@ -19,13 +19,17 @@ from enlighten_desktop.engine.pipeline import CancelToken, Progress, Stage, run_
 
 log = logging.getLogger(__name__)
 
-WorkFactory = Callable[[CancelToken], Generator[Progress, None, Any]]
+Result = TypeVar("Result")
+# What a worker's work returns; covariant, so a pool holds workers of any result as GeneratorWorker[object].
+Produced = TypeVar("Produced", covariant=True)
+# Work: given the cancel token, a generator of Progress that returns the result.
+WorkFactory = Callable[[CancelToken], Generator[Progress, None, Result]]
 
 
-def call_work(function: Callable[[], Any]) -> WorkFactory:
+def call_work(function: Callable[[], Result]) -> WorkFactory[Result]:
     """Wrap a plain call (decode, convert, write) as work: one step, cancellable before it starts."""
 
-    def work(token: CancelToken) -> Generator[Progress, None, Any]:
+    def work(token: CancelToken) -> Generator[Progress, None, Result]:
         yield Progress(0, 1, Stage.CALL)
         if token.cancelled:
             raise CancelledError("Cancelled.")
@@ -44,10 +48,13 @@ class WorkerSignals(QObject):
     done = Signal(object)  # the worker, after exactly one of succeeded / failed / cancelled
 
 
-class GeneratorWorker(QRunnable):
-    """Drives ``factory(token)`` to completion on a pool thread and reports through ``signals``."""
+class GeneratorWorker(QRunnable, Generic[Produced]):
+    """Drives ``factory(token)`` to completion on a pool thread and reports through ``signals``.
 
-    def __init__(self, *, factory: WorkFactory, token: CancelToken | None = None) -> None:
+    Qt signals carry any Python object; ``on_success`` and ``on_failure`` connect to them with the types
+    checked: a slot receives the ``Produced`` result its work returns, or the exception it raised."""
+
+    def __init__(self, *, factory: WorkFactory[Produced], token: CancelToken | None = None) -> None:
         super().__init__()
         self.token = token if token is not None else CancelToken()
         self.signals = WorkerSignals()
@@ -56,6 +63,12 @@ class GeneratorWorker(QRunnable):
 
     def cancel(self) -> None:
         self.token.cancel()
+
+    def on_success(self, slot: Callable[[Produced], object]) -> None:
+        self.signals.succeeded.connect(slot)
+
+    def on_failure(self, slot: Callable[[Exception], object]) -> None:
+        self.signals.failed.connect(slot)
 
     def run(self) -> None:
         try:
@@ -85,9 +98,9 @@ class WorkerPool(QObject):
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(threads)
-        self._live: set[GeneratorWorker] = set()
+        self._live: set[GeneratorWorker[object]] = set()
 
-    def start(self, worker: GeneratorWorker) -> GeneratorWorker:
+    def start(self, worker: GeneratorWorker[Result]) -> GeneratorWorker[Result]:
         self._live.add(worker)
         # A bound slot of a GUI-thread QObject, so the bookkeeping runs queued on the GUI thread.
         worker.signals.done.connect(self._forget)
@@ -95,7 +108,7 @@ class WorkerPool(QObject):
         return worker
 
     @Slot(object)
-    def _forget(self, worker: GeneratorWorker) -> None:
+    def _forget(self, worker: GeneratorWorker[object]) -> None:
         self._live.discard(worker)
 
     def cancel_all(self) -> None:

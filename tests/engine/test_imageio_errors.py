@@ -125,7 +125,8 @@ def test_existing_output_is_not_overwritten_unless_asked(tmp_path, photo):
         write_image(target, loaded.rgb, metadata=loaded.metadata)
     assert target.read_bytes() == b"precious"
     write_image(target, loaded.rgb, metadata=loaded.metadata, overwrite=True)
-    assert Image.open(target).size == (64, 64)
+    with Image.open(target) as written:
+        assert written.size == (64, 64)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png", "photo.jpg"]
 
 

@@ -103,11 +103,13 @@ def test_16bit_source_written_as_jpeg_defaults_to_8_bits_and_16_bits_is_refused(
 
     loaded = read_image(_png16(tmp_path, gradient16(8, 8)))
     out = write_image(tmp_path / "o.jpg", loaded.rgb, metadata=loaded.metadata)
-    assert Image.open(out).mode == "RGB"
+    with Image.open(out) as written:
+        assert written.mode == "RGB"
     with pytest.raises(UnsupportedFormatError, match="16 bits"):
         write_image(tmp_path / "o2.jpg", loaded.rgb, metadata=loaded.metadata, bits=16)
     out8 = write_image(tmp_path / "o8.tif", loaded.rgb, metadata=loaded.metadata, bits=8)
-    assert tifffile.TiffFile(out8).pages.first.dtype == np.uint8
+    with tifffile.TiffFile(out8) as written:
+        assert written.pages.first.dtype == np.uint8
 
 
 # EXIF/TIFF orientation semantics (where row 0 and column 0 of the stored image lie in the upright scene),
@@ -188,7 +190,8 @@ def test_webp_keeps_alpha_and_jpeg_drops_it_with_a_note(tmp_path, caplog):
         np.testing.assert_array_equal(np.asarray(written)[..., 3], rgba[..., 3])
     with caplog.at_level(logging.INFO):
         jpeg = write_image(tmp_path / "a.jpg", loaded.rgb, alpha=loaded.alpha, metadata=loaded.metadata)
-    assert Image.open(jpeg).mode == "RGB"
+    with Image.open(jpeg) as written:
+        assert written.mode == "RGB"
     assert "alpha" in caplog.text
 
 
@@ -201,7 +204,8 @@ def test_grey_is_replicated_to_rgb_and_written_back_as_rgb(tmp_path):
     for channel in range(3):
         np.testing.assert_array_equal(np.rint(loaded.rgb[..., channel] * 255), grey)
     out = write_image(tmp_path / "g_out.png", loaded.rgb, metadata=loaded.metadata)
-    assert Image.open(out).mode == "RGB"
+    with Image.open(out) as written:
+        assert written.mode == "RGB"
 
 
 def test_16bit_grey_and_grey_alpha_are_read_at_full_precision(tmp_path):

@@ -18,7 +18,7 @@ FAR = (slice(150, 192), slice(180, 256))  # beyond the model's reach from the st
 
 def paint_stroke(qtbot, window) -> None:
     """Brighten ("add") a short horizontal stroke over the photo's bright top-left corner."""
-    window.adjust.size.setValue(10)  # proxy pixels; 20 photo pixels with the 128-px proxy
+    window.adjust.brush_size.setValue(10)  # proxy pixels; 20 photo pixels with the 128-px proxy
     window.adjust.softness.setValue(0)
     window.adjust.add.setChecked(True)
     window.adjust.brush.setChecked(True)

@@ -97,7 +97,7 @@ def test_the_brush_changes_the_attention_the_engine_gets_and_its_output_there(ma
     wait_ready(qtbot, window, lambda: window.add_paths([photo]))
     before = window.session.result
     # Paint "add" over the bright top-left corner, where the default attention is low.
-    window.adjust.size.setValue(20)
+    window.adjust.brush_size.setValue(20)
     window.adjust.softness.setValue(0)
     window.adjust.brush.setChecked(True)
     assert window.adjust.show_overlay.isChecked() and window.compare.primary.overlay is not None
@@ -145,7 +145,7 @@ def test_the_brush_edit_reaches_the_full_size_run_too(make_window, qtbot, settin
     wait_ready(qtbot, window, lambda: window.add_paths([photo]))
     before = window.session.result
     assert window.session.result_is_full and before.attention.shape == (192, 256)
-    window.adjust.size.setValue(10)  # proxy pixels: 20 photo pixels
+    window.adjust.brush_size.setValue(10)  # proxy pixels: 20 photo pixels
     window.adjust.softness.setValue(0)
     window.adjust.brush.setChecked(True)
     pane, transform = window.compare.primary, window.compare.transform

@@ -80,7 +80,7 @@ def test_a_second_edit_process_hands_off_to_the_first_instead_of_opening_a_windo
         assert second.poll() is None  # waiting for the first instance's answer
     finally:
         first.send_signal(signal.SIGKILL)  # the running app dies before the review is finished
-        first.wait(timeout=10)
+        first.communicate(timeout=10)  # reaps it and closes its pipes
     _, err = second.communicate(timeout=20)
     assert second.returncode == 1, err
     assert "closed before the edit was finished" in err  # so it was connected to the first one

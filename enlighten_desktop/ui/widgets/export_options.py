@@ -41,8 +41,8 @@ class ExportOptionsWidget(QWidget):
             self.format.addItem(label, value)
         form.addRow("Format", self.format)
         self.bits = QComboBox()
-        for label, value in BITS:
-            self.bits.addItem(label, value)
+        for label, depth in BITS:
+            self.bits.addItem(label, depth)
         form.addRow("Bit depth", self.bits)
         self.quality = QSpinBox()
         self.quality.setRange(1, 100)
