@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from enlighten_desktop.engine.imageio import read_image
-from enlighten_desktop.selftest import make_reference
+from scripts.make_selftest_reference import make_reference
 
 pytest.importorskip("PyInstaller", reason="the packaging extra (PyInstaller) is not installed")
 pytestmark = pytest.mark.slow

@@ -14,14 +14,16 @@ from enlighten_desktop.cli import main
 from enlighten_desktop.engine.imageio import read_image
 from enlighten_desktop.selftest import (
     BLOCK,
-    MIN_TOLERANCES,
-    NOISE_MARGIN,
     THUMBNAIL_FILE,
-    UNMEASURED_PROVIDER,
     Tolerances,
     box_means,
     compare_providers,
     compare_reference,
+)
+from scripts.make_selftest_reference import (
+    MIN_TOLERANCES,
+    NOISE_MARGIN,
+    UNMEASURED_PROVIDER,
     make_reference,
 )
 from tests.model_factory import write_contract_model
