@@ -53,13 +53,20 @@ def test_existing_results_are_skipped_and_replaced_only_when_asked(shoot, contra
     assert "Summary: 2 done, 0 skipped, 0 failed" in forced.stdout
 
 
-def test_format_bits_and_a_missing_gpu_with_its_notice(shoot, tmp_path, contract_model_path):
+def test_format_and_bits_choose_the_output(shoot, tmp_path, contract_model_path):
     run = cli("enhance", shoot / "a.jpg", "-o", tmp_path / "out", "--format", "png", "--bits", "16",
-              "--provider", "cuda", "--model", contract_model_path)
+              "--model", contract_model_path)
     assert run.returncode == 0, run.stderr
-    assert "Notice: CUDAExecutionProvider" in run.stderr and "CPU" in run.stderr
     written = read_image(tmp_path / "out" / "a_enlightened.png")
     assert written.metadata.bits == 16 and written.rgb.shape == (40, 48, 3)
+
+
+def test_a_missing_gpu_runs_on_the_cpu_with_a_notice(shoot, tmp_path, contract_model_path):
+    run = cli("enhance", shoot / "a.jpg", "-o", tmp_path / "out", "--provider", "cuda",
+              "--model", contract_model_path)
+    assert run.returncode == 0, run.stderr
+    assert "Notice: CUDAExecutionProvider" in run.stderr and "CPU" in run.stderr
+    assert "(on CPUExecutionProvider)" in run.stdout
 
 
 def test_impossible_options_are_a_usage_error(shoot, contract_model_path):
