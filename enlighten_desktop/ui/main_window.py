@@ -31,7 +31,8 @@ from enlighten_desktop.ui.batch_runner import BatchRunner
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
 from enlighten_desktop.ui.photo_controls import PhotoControls
 from enlighten_desktop.ui.photo_edits import PhotoEdits
-from enlighten_desktop.ui.photo_session import PhotoSession, PhotoStage
+from enlighten_desktop.ui.photo_session import PhotoSession
+from enlighten_desktop.ui.photo_stage import PhotoStage
 from enlighten_desktop.ui.queue_model import FINISHED, QueueModel, QueueStatus, open_queue_state
 from enlighten_desktop.ui.settings import AppSettings
 from enlighten_desktop.ui.thumbnails import ThumbnailLoader

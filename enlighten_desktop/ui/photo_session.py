@@ -27,11 +27,11 @@ from enlighten_desktop.engine.item import Developed, FileStamp, ItemResult, deve
 from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
 from enlighten_desktop.engine.pipeline import CancelToken, EnhanceResult, Progress, apply_strength, enhance
 from enlighten_desktop.engine.providers import ProviderReport
-from enlighten_desktop.engine.textenum import TextEnum
 from enlighten_desktop.ui.brush import AttentionBrush
 from enlighten_desktop.ui.imaging import display_pyramid, fit_size, resize_rgb
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
 from enlighten_desktop.ui.photo_edits import PhotoEdits
+from enlighten_desktop.ui.photo_stage import PhotoStage
 from enlighten_desktop.ui.widgets.attention_overlay import heatmap_image
 from enlighten_desktop.ui.workers import GeneratorWorker, WorkerPool, call_work
 
@@ -39,34 +39,6 @@ log = logging.getLogger(__name__)
 
 OVERLAY_INTERVAL_MS = 40  # heat-map refresh while painting: smooth enough, cheap enough
 RENDER_DELAY_MS = 150  # after a stroke, before re-running the preview
-
-
-class PhotoStage(TextEnum):
-    """Where the photo on screen stands; a preview-sized photo is enhanced in one run ("enhancing")."""
-
-    LOADING = "loading"
-    PREVIEW = "preview"
-    ENHANCING = "enhancing"
-    FULL = "full"
-    READY = "ready"
-    FAILED = "failed"
-
-    @property
-    def running(self) -> bool:
-        """Whether the model is running (progress is reported)."""
-        return self in (PhotoStage.PREVIEW, PhotoStage.ENHANCING, PhotoStage.FULL)
-
-    @property
-    def label(self) -> str:
-        """What the status line says."""
-        return _STAGE_LABELS[self]
-
-
-_STAGE_LABELS = {
-    PhotoStage.LOADING: "Opening…", PhotoStage.PREVIEW: "Quick preview…", PhotoStage.ENHANCING: "Enhancing…",
-    PhotoStage.FULL: "Full resolution…", PhotoStage.READY: "Ready.",
-    PhotoStage.FAILED: "Could not enhance this photo.",
-}
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ from enlighten_desktop.engine.pipeline import CancelToken, Progress
 from enlighten_desktop.ui import theme
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
 from enlighten_desktop.ui.photo_controls import PhotoControls
-from enlighten_desktop.ui.photo_session import PhotoSession, PhotoStage
+from enlighten_desktop.ui.photo_session import PhotoSession
+from enlighten_desktop.ui.photo_stage import PhotoStage
 from enlighten_desktop.ui.settings import AppSettings
 from enlighten_desktop.ui.single_instance import Outcome
 from enlighten_desktop.ui.widgets.adjust_panel import AdjustPanel
