@@ -27,12 +27,7 @@ def save_photo(path: Path, *, seed: int = 0, size: tuple[int, int] = (48, 40)) -
 
 
 def run_all(model, items, options, **kwargs) -> list[ItemResult]:
-    steps = run_batch(model, items, options, tile=32, **kwargs)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as stop:
-            return stop.value
+    return run_to_end(run_batch(model, items, options, tile=32, **kwargs))
 
 
 @pytest.fixture

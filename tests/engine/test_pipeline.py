@@ -48,14 +48,8 @@ def test_an_image_smaller_than_the_size_multiple_works(cpu_model):
 
 
 def test_progress_counts_tiles_and_the_result_brightens(cpu_model, photo):
-    steps = enhance(cpu_model, photo, tile=32)
     seen = []
-    while True:
-        try:
-            seen.append(next(steps))
-        except StopIteration as stop:
-            result = stop.value
-            break
+    result = run_to_end(enhance(cpu_model, photo, tile=32), seen.append)
     assert [p.done for p in seen] == list(range(len(seen)))
     assert seen[-1].done == seen[-1].total == 4 * 5
     assert result.enhanced.mean() > photo.mean() + 0.1
