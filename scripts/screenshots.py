@@ -99,7 +99,7 @@ def main() -> int:
     relaunch_under_xvfb()
     from PySide6.QtCore import QPointF, QSettings
 
-    from enlighten_desktop.ui.app import make_application
+    from enlighten_desktop.ui.application import make_application
     from enlighten_desktop.ui.main_window import MainWindow
     from enlighten_desktop.ui.settings import AppSettings
 
