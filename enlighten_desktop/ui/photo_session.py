@@ -23,7 +23,15 @@ from enlighten_desktop.engine.attention import (
     resize_plane,
 )
 from enlighten_desktop.engine.imageio import LoadedImage
-from enlighten_desktop.engine.item import Developed, FileStamp, ItemResult, develop, process_item, read_photo
+from enlighten_desktop.engine.item import (
+    Developed,
+    FileStamp,
+    ItemResult,
+    Writer,
+    develop,
+    process_item,
+    read_photo,
+)
 from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
 from enlighten_desktop.engine.pipeline import CancelToken, EnhanceResult, Progress, apply_strength, enhance
 from enlighten_desktop.engine.providers import ProviderReport
@@ -33,7 +41,7 @@ from enlighten_desktop.ui.models import EngineConfig, ModelCache
 from enlighten_desktop.ui.photo_edits import PhotoEdits
 from enlighten_desktop.ui.photo_stage import PhotoStage
 from enlighten_desktop.ui.widgets.attention_overlay import heatmap_image
-from enlighten_desktop.ui.workers import GeneratorWorker, WorkerPool, call_work
+from enlighten_desktop.ui.workers import GeneratorWorker, WorkerPool, WorkFactory, call_work
 
 log = logging.getLogger(__name__)
 
@@ -307,25 +315,29 @@ class PhotoSession(QObject):
         """The full-size result of the photo on screen, once computed (kept in ``edits`` for the queue)."""
         return None if self.path is None else self.edits.developed(self.path)
 
-    def export(self, options: OutputOptions) -> None:
-        """Write the photo on screen as the queue would (``process_item``: names, no original replaced,
-        attention map when asked), reusing the result on screen."""
-        if self.developed is None or not self.result_is_full or self.path is None:
-            self.failed.emit("The full-size result is not ready yet; export again when it is.")
-            return
-        developed, source, config, strength = self.developed, self.path, self.config, self.strength
-        edit = self.edit_in_use
+    def write_work(self, writer: Writer) -> WorkFactory[ItemResult] | None:
+        """Work that writes the photo on screen with ``writer`` as the queue would (``process_item``),
+        reusing the full-size result on screen at the current strength; None until that result is ready."""
+        developed, source = self.developed, self.path
+        if developed is None or not self.result_is_full or source is None:
+            return None
+        config, strength, edit = self.config, self.strength, self.edit_in_use
 
         def write(token: CancelToken) -> Generator[Progress, None, ItemResult]:
             model = self.models.get(config.export_model(), provider=config.provider, device=config.device)
-            return (yield from process_item(model, source, NewFiles(options), strength=strength,
-                                            tile=config.tile, attention_edit=edit, cancel=token,
-                                            reuse=developed))
+            return (yield from process_item(model, source, writer, strength=strength, tile=config.tile,
+                                            attention_edit=edit, cancel=token, reuse=developed))
 
-        worker = GeneratorWorker(factory=write)
-        worker.on_success(self._on_exported)
-        worker.on_failure(self._on_failed)
-        self._display.start(worker)
+        return write
+
+    def export(self, options: OutputOptions) -> None:
+        """"Export current photo": new files named by ``options`` (no original replaced, attention map
+        when asked), from the result on screen."""
+        work = self.write_work(NewFiles(options))
+        if work is None:
+            self.failed.emit("The full-size result is not ready yet; export again when it is.")
+            return
+        self._display.run(work, on_success=self._on_exported, on_failure=self._on_failed)
 
     @Slot(object)
     def _on_exported(self, result: ItemResult) -> None:

@@ -8,7 +8,6 @@ closing the window, leaves the file untouched. Either way ``finished`` reports t
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
 from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
@@ -27,8 +26,7 @@ from enlighten_desktop import APP_NAME
 from enlighten_desktop.edit_command import FAILED, NOT_SAVED, SAVED
 from enlighten_desktop.engine.errors import EnlightenError
 from enlighten_desktop.engine.inplace import InPlace, check_replaceable, check_rewritable_format
-from enlighten_desktop.engine.item import FileStamp, ItemResult, process_item
-from enlighten_desktop.engine.pipeline import CancelToken, Progress
+from enlighten_desktop.engine.item import FileStamp, ItemResult
 from enlighten_desktop.ui import theme
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
 from enlighten_desktop.ui.photo_controls import PhotoControls
@@ -39,7 +37,7 @@ from enlighten_desktop.ui.single_instance import Outcome
 from enlighten_desktop.ui.widgets.adjust_panel import AdjustPanel
 from enlighten_desktop.ui.widgets.banner import Banner
 from enlighten_desktop.ui.widgets.compare_view import CompareView
-from enlighten_desktop.ui.workers import GeneratorWorker, WorkerPool
+from enlighten_desktop.ui.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -163,25 +161,15 @@ class ReviewWindow(QMainWindow):
                 self.banner.show_message(f"{self.path.name} could not be read when it was opened; "
                                          "close this window and hand it over again.", theme.ERROR)
             return
-        session = self.session
-        developed, config, strength, edit = session.developed, session.config, session.strength, (
-            session.edit_in_use)
-        assert developed is not None  # can_save: the full-size result is ready
-        writer = InPlace(reviewed=developed.stamp)
-
-        def write(token: CancelToken) -> Generator[Progress, None, ItemResult]:
-            # The result on screen is reused: the model runs again only if the file changed (refused then).
-            model = session.models.get(config.export_model(), provider=config.provider, device=config.device)
-            return (yield from process_item(model, self.path, writer, strength=strength, tile=config.tile,
-                                            attention_edit=edit, cancel=token, reuse=developed))
-
+        developed = self.session.developed
+        # The version reviewed: a file the host rewrote since is refused, not enhanced afresh unseen.
+        work = None if developed is None else self.session.write_work(InPlace(reviewed=developed.stamp))
+        if work is None:
+            return
         self._saving = True
         self.save_button.setEnabled(False)
         self.stage.setText(f"Saving {self.path.name}…")
-        worker = GeneratorWorker(factory=write)
-        worker.on_success(self._on_saved)
-        worker.on_failure(self._on_save_failed)
-        self._writer.start(worker)
+        self._writer.run(work, on_success=self._on_saved, on_failure=self._on_save_failed)
 
     @Slot(object)
     def _on_saved(self, result: ItemResult) -> None:

@@ -12,7 +12,7 @@ from PySide6.QtGui import QImage
 from enlighten_desktop.engine.imageio import read_preview
 from enlighten_desktop.ui.imaging import to_qimage
 from enlighten_desktop.ui.queue_model import QueueModel
-from enlighten_desktop.ui.workers import GeneratorWorker, WorkerPool, call_work
+from enlighten_desktop.ui.workers import WorkerPool, call_work
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +36,8 @@ class ThumbnailLoader(QObject):
 
     def request(self, sources: list[Path]) -> None:
         for source in sources:
-            worker = GeneratorWorker(factory=call_work(partial(_thumbnail, source)))
-            worker.on_success(partial(self._on_ready, source))
-            worker.on_failure(partial(_no_thumbnail, source))
-            self._pool.start(worker)
+            self._pool.run(call_work(partial(_thumbnail, source)), on_success=partial(self._on_ready, source),
+                           on_failure=partial(_no_thumbnail, source))
 
     def _on_ready(self, source: Path, image: QImage) -> None:
         self.queue.set_thumbnail(source, image)

@@ -100,6 +100,14 @@ class WorkerPool(QObject):
         self._pool.setMaxThreadCount(threads)
         self._live: set[GeneratorWorker[object]] = set()
 
+    def run(self, work: WorkFactory[Result], *, on_success: Callable[[Result], object],
+            on_failure: Callable[[Exception], object]) -> GeneratorWorker[Result]:
+        """Start ``work`` in a new worker whose result goes to ``on_success``, its error to ``on_failure``."""
+        worker = GeneratorWorker(factory=work)
+        worker.on_success(on_success)
+        worker.on_failure(on_failure)
+        return self.start(worker)
+
     def start(self, worker: GeneratorWorker[Result]) -> GeneratorWorker[Result]:
         self._live.add(worker)
         # A bound slot of a GUI-thread QObject, so the bookkeeping runs queued on the GUI thread.
