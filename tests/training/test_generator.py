@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 import torch
 
@@ -99,6 +102,22 @@ def test_sizes_must_be_padded_to_a_multiple_of_16() -> None:
     pa, _ = pad_to_multiple(attention)
     with torch.no_grad():
         assert crop_to(gen(padded, pa), size).shape == image.shape
+
+
+def test_padding_follows_the_contracts_one_rule_also_below_the_pad_size() -> None:
+    """docs/MODEL_CONTRACT.md: numpy.pad(mode="reflect") on the bottom and right, turning back where the image
+    is smaller than its pad; the golden input (5 x 7, padded to 16 x 16) is what the engine's tests use."""
+    golden = Path(__file__).resolve().parents[1] / "golden" / "contract-golden.npz"
+    with np.load(golden) as arrays:
+        small = arrays["small_input"]
+    image = torch.from_numpy(small.transpose(2, 0, 1).astype(np.float32))[None]
+    padded, size = pad_to_multiple(image)
+    expected = np.pad(small, ((0, 11), (0, 9), (0, 0)), mode="reflect").transpose(2, 0, 1)
+    assert size == (5, 7) and torch.equal(padded[0], torch.from_numpy(expected.astype(np.float32)))
+    one_row = torch.arange(3.0).view(1, 1, 1, 3)
+    assert torch.equal(
+        pad_to_multiple(one_row, 8)[0][0, 0], torch.tensor([[0.0, 1, 2, 1, 0, 1, 2, 1]]).repeat(8, 1)
+    )
 
 
 def test_attention_shape_mismatch_is_a_clear_error() -> None:

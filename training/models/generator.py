@@ -37,17 +37,28 @@ def default_attention(image01: torch.Tensor) -> torch.Tensor:
     return 1.0 - luma601(image01)
 
 
-def pad_to_multiple(x: torch.Tensor, multiple: int = SIZE_MULTIPLE) -> tuple[torch.Tensor, tuple[int, int]]:
-    """Reflect-pad the bottom and right of ``x`` [N, C, H, W] so that H and W are multiples of ``multiple``.
+def _reflect_index(length: int, size: int, device: torch.device) -> torch.Tensor:
+    """Indices 0 .. size-1 of a signal of ``length`` samples mirrored without repeating the edge sample,
+    turning back as often as needed (``numpy.pad(mode="reflect")``): 0 1 2 1 0 1 2 1 0 ... for length 3."""
+    index = torch.arange(size, device=device)
+    if length == 1:
+        return torch.zeros_like(index)
+    period = 2 * (length - 1)
+    index = index % period
+    return torch.where(index < length, index, period - index)
 
-    Returns the padded tensor and the original (H, W) for :func:`crop_to`. Images smaller than the padding
-    (reflect needs pad < size) fall back to replicate padding.
+
+def pad_to_multiple(x: torch.Tensor, multiple: int = SIZE_MULTIPLE) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Pad the bottom and right of ``x`` [N, C, H, W] so that H and W are multiples of ``multiple``, by the
+    one rule of docs/MODEL_CONTRACT.md: reflection without repeating the edge pixel, turning back where the
+    pad is longer than the image (the app's engine and ``training evaluate`` pad the same way).
+
+    Returns the padded tensor and the original (H, W) for :func:`crop_to`.
     """
     h, w = x.shape[-2:]
     pad_h, pad_w = (-h) % multiple, (-w) % multiple
     if pad_h or pad_w:
-        mode = "reflect" if pad_h < h and pad_w < w else "replicate"
-        x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+        x = x[..., _reflect_index(h, h + pad_h, x.device), :][..., _reflect_index(w, w + pad_w, x.device)]
     return x, (h, w)
 
 
