@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
-from training.config import ModelConfig, TrainConfig, from_dict
+from training.config import ModelConfig, TrainConfig, from_dict, to_dict
 from training.models.generator import AttentionUNet
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,59 @@ def load_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a training checkpoint of format {CHECKPOINT_FORMAT}")
     return state
+
+
+@dataclass
+class TrainingState:
+    """The live parts of a run a checkpoint holds: :func:`training_state` reads them into the layout above,
+    :func:`restore_training_state` loads that layout back into them in place. Modules are unwrapped from DDP.
+    """
+
+    generator: nn.Module
+    generator_ema: nn.Module | None
+    d_global: nn.Module
+    d_local: nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d_global: torch.optim.Optimizer
+    opt_d_local: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler
+
+
+def training_state(parts: TrainingState, *, step: int, config: TrainConfig, info: dict) -> dict[str, Any]:
+    """The checkpoint dict of a run at ``step`` (for :func:`save_checkpoint`), RNG states included, so that a
+    resumed run goes on exactly as an uninterrupted one."""
+    cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+    return {
+        "step": step,
+        "config": to_dict(config),
+        "generator": parts.generator.state_dict(),
+        "generator_ema": parts.generator_ema.state_dict() if parts.generator_ema is not None else None,
+        "d_global": parts.d_global.state_dict(),
+        "d_local": parts.d_local.state_dict(),
+        "opt_g": parts.opt_g.state_dict(),
+        "opt_d_global": parts.opt_d_global.state_dict(),
+        "opt_d_local": parts.opt_d_local.state_dict(),
+        "scaler": parts.scaler.state_dict(),
+        "rng": {"torch": torch.get_rng_state(), "cuda": cuda_rng},
+        "info": info,
+    }
+
+
+def restore_training_state(state: dict[str, Any], parts: TrainingState) -> int:
+    """Load a checkpoint dict (:func:`load_checkpoint`) into ``parts`` and the RNGs; returns its step."""
+    parts.generator.load_state_dict(state["generator"])
+    if parts.generator_ema is not None:
+        parts.generator_ema.load_state_dict(state["generator_ema"] or state["generator"])
+    parts.d_global.load_state_dict(state["d_global"])
+    parts.d_local.load_state_dict(state["d_local"])
+    parts.opt_g.load_state_dict(state["opt_g"])
+    parts.opt_d_global.load_state_dict(state["opt_d_global"])
+    parts.opt_d_local.load_state_dict(state["opt_d_local"])
+    parts.scaler.load_state_dict(state["scaler"])
+    torch.set_rng_state(state["rng"]["torch"])
+    if state["rng"]["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+    return int(state["step"])
 
 
 def checkpoint_config(state: dict[str, Any]) -> TrainConfig:

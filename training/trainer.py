@@ -14,7 +14,6 @@ import logging
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -23,14 +22,17 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from training.checkpoint import (
+    TrainingState,
     checkpoint_config,
     last_path,
     load_checkpoint,
     load_generator,
+    restore_training_state,
     save_checkpoint,
     step_path,
+    training_state,
 )
-from training.config import LossConfig, OptimConfig, TrainConfig, save_config, to_dict
+from training.config import LossConfig, OptimConfig, TrainConfig, save_config
 from training.data import StepSampler, UnpairedCrops
 from training.distributed import DistContext, barrier, init_distributed, shutdown_distributed, unwrap, wrap
 from training.features import FeatureExtractor, build_backbone
@@ -294,38 +296,17 @@ def _update_ema(ema: AttentionUNet, g: nn.Module, decay: float) -> None:
         e.copy_(b)
 
 
-def _checkpoint_state(config: TrainConfig, nets: Nets, opts: Optimizers, step: int, info: dict) -> dict:
-    cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
-    return {
-        "step": step,
-        "config": to_dict(config),
-        "generator": unwrap(nets.g).state_dict(),
-        "generator_ema": nets.ema.state_dict() if nets.ema is not None else None,
-        "d_global": unwrap(nets.d_global).state_dict(),
-        "d_local": unwrap(nets.d_local).state_dict(),
-        "opt_g": opts.g.state_dict(),
-        "opt_d_global": opts.d_global.state_dict(),
-        "opt_d_local": opts.d_local.state_dict(),
-        "scaler": opts.scaler.state_dict(),
-        "rng": {"torch": torch.get_rng_state(), "cuda": cuda_rng},
-        "info": info,
-    }
-
-
-def _restore(state: dict[str, Any], nets: Nets, opts: Optimizers) -> int:
-    unwrap(nets.g).load_state_dict(state["generator"])
-    if nets.ema is not None:
-        nets.ema.load_state_dict(state["generator_ema"] or state["generator"])
-    unwrap(nets.d_global).load_state_dict(state["d_global"])
-    unwrap(nets.d_local).load_state_dict(state["d_local"])
-    opts.g.load_state_dict(state["opt_g"])
-    opts.d_global.load_state_dict(state["opt_d_global"])
-    opts.d_local.load_state_dict(state["opt_d_local"])
-    opts.scaler.load_state_dict(state["scaler"])
-    torch.set_rng_state(state["rng"]["torch"])
-    if state["rng"]["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["rng"]["cuda"])
-    return int(state["step"])
+def _training_state(nets: Nets, opts: Optimizers) -> TrainingState:
+    return TrainingState(
+        generator=unwrap(nets.g),
+        generator_ema=nets.ema,
+        d_global=unwrap(nets.d_global),
+        d_local=unwrap(nets.d_local),
+        opt_g=opts.g,
+        opt_d_global=opts.d_global,
+        opt_d_local=opts.d_local,
+        scaler=opts.scaler,
+    )
 
 
 def _write_samples(path: Path, nets: Nets, low: torch.Tensor) -> None:
@@ -363,7 +344,10 @@ def _train(config: TrainConfig, run_dir: Path, ctx: DistContext, *, resume: bool
             f"{run_dir} already holds a run; pass --resume to continue it or pick a new folder"
         )
     nets, opts = build(config, ctx.device, initial_generator=not resume)
-    step = _restore(load_checkpoint(last_path(run_dir), map_location=ctx.device), nets, opts) if resume else 0
+    step = 0
+    if resume:
+        state = load_checkpoint(last_path(run_dir), map_location=ctx.device)
+        step = restore_training_state(state, _training_state(nets, opts))
     nets.g, nets.d_global, nets.d_local = (wrap(m, ctx) for m in (nets.g, nets.d_global, nets.d_local))
 
     data = UnpairedCrops(
@@ -459,7 +443,7 @@ def _train(config: TrainConfig, run_dir: Path, ctx: DistContext, *, resume: bool
         if step % config.sample_every == 0 or step == end:
             _write_samples(run_dir / "samples" / f"step_{step:06d}.png", nets, low)
         if step % config.checkpoint_every == 0 or step == end:
-            state = _checkpoint_state(config, nets, opts, step, info)
+            state = training_state(_training_state(nets, opts), step=step, config=config, info=info)
             save_checkpoint(state, step_path(run_dir, step), also=last_path(run_dir))
     if scalars is not None:
         scalars.close()
