@@ -85,7 +85,8 @@ def test_evaluate_writes_table_csv_markdown_and_contact_sheets(
     assert {r["method"] for r in unpaired} == {"input", "gamma", "model"}
     assert all(r["psnr"] == "" for r in unpaired)
     a_input = next(r for r in per_image if r["file"] == "s001_10.png" and r["method"] == "input")
-    low = np.asarray(Image.open(dataset["a"] / "s001_10.png"))
+    with Image.open(dataset["a"] / "s001_10.png") as image:
+        low = np.asarray(image)
     assert float(a_input["psnr"]) == pytest.approx(psnr(low, _scene(1)))
 
     markdown = (out / "summary.md").read_text()
@@ -93,10 +94,10 @@ def test_evaluate_writes_table_csv_markdown_and_contact_sheets(
     assert "| a/low | 3 |" in markdown
     assert "| a/low | 3 |" in capsys.readouterr().out
 
-    sheet = Image.open(out / "a_low_contact.jpg")
+    with Image.open(out / "a_low_contact.jpg") as sheet:
+        width, height = sheet.size
     # Two rows of input | gamma | model | reference cells of 256 px, with gaps and a title strip.
-    assert sheet.width > 4 * 256 and sheet.width < 5 * 256
-    assert sheet.height > 2 * 256 and sheet.height < 3 * 256
+    assert 4 * 256 < width < 5 * 256 and 2 * 256 < height < 3 * 256
     assert (out / "b_low_contact.jpg").is_file()
 
 

@@ -107,12 +107,13 @@ def test_brightening_model_fails_every_bar_with_the_right_numbers(
     assert "model: clip growth median 25.000 pt (bar <= 1.000 pt): FAIL" in printed
     assert "FAIL" in (out / "no_harm.md").read_text()
 
-    per_image = list(csv.DictReader((out / "no_harm_per_image.csv").open(newline="")))
+    with (out / "no_harm_per_image.csv").open(newline="") as table:
+        per_image = list(csv.DictReader(table))
     assert [float(r["clip_growth"]) for r in per_image] == pytest.approx(BRIGHT_SHARES)
-    sheet = Image.open(out / "no_harm_contact.jpg")
+    with Image.open(out / "no_harm_contact.jpg") as sheet:
+        width, height = sheet.size
     # Two rows of input | model.
-    assert 2 * 256 < sheet.width < 3 * 256
-    assert 2 * 256 < sheet.height < 3 * 256
+    assert 2 * 256 < width < 3 * 256 and 2 * 256 < height < 3 * 256
 
 
 def test_baseline_and_model_each_get_their_row(photos: Path, identity_model: Path, tmp_path: Path) -> None:

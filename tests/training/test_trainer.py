@@ -107,8 +107,8 @@ def test_checkpoint_alone_rebuilds_the_generator(tiny_config: TrainConfig, tmp_p
     with torch.no_grad():
         assert generator(image01 * 2 - 1, default_attention(image01)).shape == (1, 3, 32, 48)
 
-    sheet = Image.open(run / "samples" / "step_000002.png")
-    assert sheet.size == (3 * 48, 2 * 48)  # input | output | attention, one row per crop of the batch
+    with Image.open(run / "samples" / "step_000002.png") as sheet:
+        assert sheet.size == (3 * 48, 2 * 48)  # input | output | attention, one row per crop of the batch
     assert list((run / "tensorboard").glob("events.out.tfevents.*"))
     assert load_config(run / "config.json") == tiny_config
 
