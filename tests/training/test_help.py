@@ -14,7 +14,7 @@ def test_training_help_lists_the_sub_commands_and_exits_0():
         [sys.executable, "-m", "training", "--help"], cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert run.returncode == 0, run.stderr
-    for command in ("train", "export", "evaluate", "fetch-vgg16"):
+    for command in ("train", "export", "quantize", "evaluate", "fetch-vgg16"):
         assert any(
             line.split()[:1] == [command] and len(line.split()) > 3 for line in run.stdout.splitlines()
         )
