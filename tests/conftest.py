@@ -9,16 +9,18 @@ import pytest
 
 # Qt tests run without a screen; set before any Qt import.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-TRAINING_TESTS = Path(__file__).parent / "training"
+# torch 2.13 marks its TorchScript ONNX exporter, which training.export uses (the exporter the golden and
+# shipped models were made with), as deprecated on every call; that one warning is expected, not a bug here.
+TORCH_ONNX_EXPORTER_DEPRECATION = (
+    "ignore:The feature will be removed. Please remove usage of this function:DeprecationWarning"
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A warning in the app's tests is an error (an unclosed file, a deprecated call: each one a bug to
-    fix, not noise to scroll past). The training tests are left to pytest's configured filters: torch and
-    its stack warn about their own internals there."""
+    """A warning in any test is an error (an unclosed file, a deprecated call: each one a bug to fix, not
+    noise to scroll past), but for the one torch warning above."""
     for item in items:
-        if TRAINING_TESTS not in item.path.parents:
-            item.add_marker(pytest.mark.filterwarnings("error"))
+        item.add_marker(pytest.mark.filterwarnings("error", TORCH_ONNX_EXPORTER_DEPRECATION))
 
 
 @pytest.fixture(scope="session")
