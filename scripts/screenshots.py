@@ -122,7 +122,7 @@ def main() -> int:
         wait_until(lambda: window.session.result_is_full and window.session.idle)
         window.adjust.opacity.setValue(45)
         window.adjust.show_overlay.setChecked(True)
-        width = window.session.photo.image.rgb.shape[1]
+        width = window.session.photo.width
         session = window.session
         session.begin_stroke(QPointF(width * 0.62, width * 0.10))
         session.continue_stroke(QPointF(width * 0.85, width * 0.16))

@@ -31,6 +31,7 @@ class PhotoControls(QObject):
         adjust.softness.setValue(round(settings.brush_softness * 100))
 
         session.photo_loaded.connect(self._on_photo_loaded)
+        session.original_ready.connect(compare.set_before)
         session.result_ready.connect(compare.set_after)
         session.overlay_ready.connect(self._on_overlay)
         compare.stroke_started.connect(session.begin_stroke)

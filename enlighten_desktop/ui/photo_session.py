@@ -1,5 +1,9 @@
 """The photo on screen: load it, preview it on a proxy, enhance it at full size, blend, edit attention.
 
+A JPEG's proxy comes from a reduced-scale decode, and the photo is read at full resolution only once the
+preview of that proxy is on screen: on a 24-MP photo the full read takes seconds, the reduced one a tenth of
+one. Other formats are read whole first and reduced (they have no cheap reduced decode).
+
 All heavy work runs in workers; this object lives on the GUI thread, receives their results by signals and
 re-emits display-ready QImages. A generation number discards results of a photo or edit that was replaced
 while its work was still running. Attention edits are kept per photo for the whole session, so going back
@@ -22,7 +26,7 @@ from enlighten_desktop.engine.attention import (
     default_attention,
     resize_plane,
 )
-from enlighten_desktop.engine.imageio import LoadedImage
+from enlighten_desktop.engine.imageio import LoadedImage, read_reduced_jpeg
 from enlighten_desktop.engine.item import (
     Developed,
     FileStamp,
@@ -36,7 +40,7 @@ from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
 from enlighten_desktop.engine.pipeline import CancelToken, EnhanceResult, Progress, apply_strength, enhance
 from enlighten_desktop.engine.providers import ProviderReport
 from enlighten_desktop.ui.brush import AttentionBrush
-from enlighten_desktop.ui.imaging import display_pyramid, fit_size, resize_rgb
+from enlighten_desktop.ui.imaging import display_pyramid, fit_size, resize_rgb, to_qimage
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
 from enlighten_desktop.ui.photo_edits import PhotoEdits
 from enlighten_desktop.ui.photo_stage import PhotoStage
@@ -50,37 +54,60 @@ RENDER_DELAY_MS = 150  # after a stroke, before re-running the preview
 
 
 @dataclass(frozen=True)
-class LoadedPhoto:
-    """A decoded photo with its preview proxy. proxy: h x w x 3 float32 [0, 1]; attention: h x w."""
+class Original:
+    """The photo read at full resolution."""
 
     image: LoadedImage
     stamp: FileStamp  # the version of the file that ``image`` was read from
+    before: tuple[QImage, ...]  # the original, ready to draw: full size first, then halvings
+
+
+@dataclass(frozen=True)
+class LoadedPhoto:
+    """A photo's preview proxy. proxy: h x w x 3 float32 [0, 1]; attention: h x w."""
+
+    width: int  # the photo's upright size at full resolution
+    height: int
     proxy: np.ndarray
     proxy_attention: np.ndarray  # the default attention of the proxy
-    before: tuple[QImage, ...]  # the original, ready to draw: full size first, then halvings
+    before: tuple[QImage, ...]  # the original as far as read: its pyramid, or the proxy until it is read
     overlay: QImage  # heat-map of the attention the first run uses (the kept edit applied)
     edit: np.ndarray | None  # the edit kept from an earlier visit, h x w float32 [-1, 1]
 
 
-def _load(path: Path, preview_side: int, kept_edit: np.ndarray | None) -> LoadedPhoto:
+def _read_original(path: Path, preview_side: int) -> Original:
     image, stamp = read_photo(path)
-    height, width = image.rgb.shape[:2]
-    proxy = resize_rgb(image.rgb, *fit_size(width, height, preview_side))
+    return Original(image=image, stamp=stamp, before=display_pyramid(image.rgb, smallest_side=preview_side))
+
+
+def _load(path: Path, preview_side: int, kept_edit: np.ndarray | None) -> tuple[LoadedPhoto, Original | None]:
+    """The proxy, and the original when it had to be read whole to make the proxy (not a JPEG)."""
+    reduced = read_reduced_jpeg(path, min_side=preview_side)
+    original = _read_original(path, preview_side) if reduced is None else None
+    if original is not None:
+        rgb = original.image.rgb
+        height, width = rgb.shape[:2]
+    else:
+        assert reduced is not None
+        rgb, width, height = reduced.rgb, reduced.width, reduced.height
+    proxy = resize_rgb(rgb, *fit_size(width, height, preview_side))
     attention = default_attention(proxy)
     edit = None
     if kept_edit is not None:
         # Resized only when the preview size was changed in the preferences since the edit was painted.
         edit = resize_plane(kept_edit, proxy.shape[1], proxy.shape[0]).copy()
     shown = attention if edit is None else apply_attention_edit(attention, edit)
-    return LoadedPhoto(image=image, stamp=stamp, proxy=proxy, proxy_attention=attention,
-                       before=display_pyramid(image.rgb, smallest_side=preview_side),
-                       overlay=heatmap_image(shown), edit=edit)
+    before = (to_qimage(proxy),) if original is None else original.before
+    photo = LoadedPhoto(width=width, height=height, proxy=proxy, proxy_attention=attention, before=before,
+                        overlay=heatmap_image(shown), edit=edit)
+    return photo, original
 
 
 class PhotoSession(QObject):
     """State and work for the current photo; the main window only connects signals to widgets."""
 
-    photo_loaded = Signal(object, int, int)  # the original (QImages, full size first), full width, height
+    photo_loaded = Signal(object, int, int)  # the original (QImages, maybe a proxy), full width, height
+    original_ready = Signal(object)  # the original read at full resolution (QImages, full size first)
     result_ready = Signal(object)  # the blended result as QImages (proxy or full size, then halvings)
     overlay_ready = Signal(object)  # the heat-map of the attention the next run will use
     stage_changed = Signal(str)  # a PhotoStage
@@ -97,6 +124,7 @@ class PhotoSession(QObject):
         self.edits = edits if edits is not None else PhotoEdits()
         self.path: Path | None = None
         self.photo: LoadedPhoto | None = None
+        self.original: Original | None = None
         self.brush: AttentionBrush | None = None
         self.result: EnhanceResult | None = None
         self.result_is_full = False
@@ -105,6 +133,10 @@ class PhotoSession(QObject):
         self._work = WorkerPool(threads=1, parent=self)
         self._display = WorkerPool(threads=1, parent=self)
         self._current: GeneratorWorker | None = None
+        # The full-resolution read, apart from ``_current``: a new preview (brush stroke) does not restart it.
+        self._reader = WorkerPool(threads=1, parent=self)
+        self._reading: GeneratorWorker | None = None
+        self._full_wanted = False  # the latest render waits for the original to run at full resolution
         self._display_busy = False
         self._display_again = False
         self._displayed_result: EnhanceResult | None = None
@@ -120,8 +152,12 @@ class PhotoSession(QObject):
     def open(self, path: Path) -> None:
         self._generation += 1
         self._cancel_current()
+        if self._reading is not None:
+            self._reading.cancel()
+            self._reading = None
         path = Path(path)
-        self.path, self.photo, self.brush, self.result = path, None, None, None
+        self.path, self.photo, self.original, self.brush, self.result = path, None, None, None, None
+        self._full_wanted = False
         self.edits.keep_developed(None)  # the photo left is no longer on screen: its result is not kept
         self.stage_changed.emit(PhotoStage.LOADING)
         kept, side = self.edits.edit(path), self.config.preview_side
@@ -139,16 +175,42 @@ class PhotoSession(QObject):
             self.render()
 
     @Slot(object)
-    def _on_loaded(self, photo: LoadedPhoto) -> None:
+    def _on_loaded(self, loaded: tuple[LoadedPhoto, Original | None]) -> None:
+        photo, self.original = loaded
         self.photo = photo
         height, width = photo.proxy.shape[:2]
         self.brush = AttentionBrush(height=height, width=width)
         if photo.edit is not None:
             self.brush.edit = photo.edit
-        full_h, full_w = photo.image.rgb.shape[:2]
-        self.photo_loaded.emit(photo.before, full_w, full_h)
+        self.photo_loaded.emit(photo.before, photo.width, photo.height)
         self.overlay_ready.emit(photo.overlay)
         self.render()
+
+    def _read_original(self) -> None:
+        """Start the full-resolution read of the photo on screen, unless it is read or being read."""
+        photo, path = self.photo, self.path
+        if photo is None or path is None or self.original is not None or self._reading is not None:
+            return
+        side = self.config.preview_side
+        worker = GeneratorWorker(factory=call_work(lambda: _read_original(path, side)))
+        # Checked by identity: a result for a photo since replaced (even by the same file) is dropped.
+        worker.on_success(lambda original: self._on_original(original) if self.photo is photo else None)
+        worker.on_failure(lambda err: self._on_failed(err) if self.photo is photo else None)
+        worker.signals.done.connect(self._on_reading_done)
+        self._reading = worker
+        self._reader.start(worker)
+
+    @Slot(object)
+    def _on_original(self, original: Original) -> None:
+        self.original = original
+        self.original_ready.emit(original.before)
+        if self._full_wanted:
+            self._run_full()
+
+    @Slot(object)
+    def _on_reading_done(self, worker: GeneratorWorker) -> None:
+        if worker is self._reading:
+            self._reading = None
 
     # -- enhancement ---------------------------------------------------------------------------------
     def render(self) -> None:
@@ -158,9 +220,11 @@ class PhotoSession(QObject):
         notice = self.config.missing_model_notice()
         if notice:
             self.failed.emit(notice)
+            self._read_original()  # no preview to wait for: the original can still be looked at
             return
         self._generation += 1
         self._cancel_current()
+        self._full_wanted = False
         photo, edit, config = self.photo, self.brush.edit.copy(), self.config
         self.edit_in_use = edit  # the full-size run that follows uses this same edit
         if self._preview_is_final():
@@ -180,7 +244,7 @@ class PhotoSession(QObject):
     def _preview_is_final(self) -> bool:
         """A photo no bigger than the proxy, previewed with the model it exports with, needs only one run."""
         photo, config = self.photo, self.config
-        return photo is not None and photo.proxy.shape == photo.image.rgb.shape and (
+        return photo is not None and photo.proxy.shape[:2] == (photo.height, photo.width) and (
             config.preview_model() == config.export_model())
 
     @Slot(object)
@@ -192,14 +256,21 @@ class PhotoSession(QObject):
 
     def _run_full(self) -> None:
         """The full-size run: the engine's own ``develop``, with the export's model and tile, so the result
-        on screen is the very one the exports write (they reuse it)."""
-        photo, edit, config = self.photo, self.edit_in_use, self.config
-        assert photo is not None
+        on screen is the very one the exports write (they reuse it). Without the original yet, it runs
+        once the original is read: after the preview is on screen (``_on_display``), or at once when
+        nothing is on screen yet (a photo whose preview is final)."""
+        original, edit, config = self.original, self.edit_in_use, self.config
+        if original is None:
+            self._full_wanted = True
+            if self.result is None:
+                self._read_original()
+            return
+        self._full_wanted = False
 
         def full(token: CancelToken) -> Generator[Progress, None, Developed]:
             model = self.models.get(config.export_model(), provider=config.provider, device=config.device)
-            return (yield from develop(model, photo.image, photo.stamp, attention_edit=edit, tile=config.tile,
-                                       cancel=token))
+            return (yield from develop(model, original.image, original.stamp, attention_edit=edit,
+                                       tile=config.tile, cancel=token))
 
         self._start(full, self._on_full)
 
@@ -239,6 +310,8 @@ class PhotoSession(QObject):
     def _on_display(self, shown: tuple[tuple[QImage, ...], EnhanceResult, float]) -> None:
         image, self._displayed_result, self.displayed_strength = shown
         self.result_ready.emit(image)
+        if self._displayed_result is self.result:  # not a late one of the photo before
+            self._read_original()
 
     @property
     def display_current(self) -> bool:
@@ -255,15 +328,14 @@ class PhotoSession(QObject):
     # -- attention brush -----------------------------------------------------------------------------
     def _to_edit(self, point: QPointF) -> tuple[float, float]:
         assert self.photo is not None and self.brush is not None
-        full_h, full_w = self.photo.image.rgb.shape[:2]
         edit_h, edit_w = self.brush.shape
-        return point.x() * edit_w / full_w, point.y() * edit_h / full_h
+        return point.x() * edit_w / self.photo.width, point.y() * edit_h / self.photo.height
 
     def edit_scale(self) -> float:
         """Full-photo pixels per edit-map pixel (to draw the brush at its true size)."""
         if self.photo is None or self.brush is None:
             return 1.0
-        return self.photo.image.rgb.shape[1] / self.brush.shape[1]
+        return self.photo.width / self.brush.shape[1]
 
     def begin_stroke(self, point: QPointF) -> None:
         if self.brush is not None:
@@ -366,7 +438,7 @@ class PhotoSession(QObject):
     @property
     def idle(self) -> bool:
         """No load, preview or full run pending or running, and the view shows the latest result."""
-        return self._current is None and not self._render_timer.isActive() and (
+        return self._current is None and self._reading is None and not self._render_timer.isActive() and (
             self.result is None or self.display_current)
 
     def _cancel_current(self) -> None:
@@ -382,7 +454,9 @@ class PhotoSession(QObject):
     def shutdown(self) -> None:
         self._cancel_current()
         self._work.cancel_all()
+        self._reader.cancel_all()
         self._work.wait()
+        self._reader.wait()
         self._display.wait()
 
     def active_provider(self) -> ProviderReport | None:

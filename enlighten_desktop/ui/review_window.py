@@ -134,9 +134,9 @@ class ReviewWindow(QMainWindow):
         self.stage.setText(READY_TO_SAVE if stage is PhotoStage.READY else stage.label)
         self.progress.setVisible(stage.running)
         self.save_button.setEnabled(self.can_save)
-        if stage is PhotoStage.READY and self.session.photo is not None:
+        if stage is PhotoStage.READY and self.session.original is not None:
             try:
-                check_rewritable_format(self.session.photo.image)
+                check_rewritable_format(self.session.original.image)
             except EnlightenError as err:
                 self.banner.show_message(str(err), theme.ERROR)
 

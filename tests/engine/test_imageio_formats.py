@@ -16,7 +16,7 @@ import tifffile
 from PIL import Image, ImageOps
 
 from enlighten_desktop.engine.formats import SUPPORTED_SUFFIXES
-from enlighten_desktop.engine.imageio import read_image, read_preview, write_image
+from enlighten_desktop.engine.imageio import read_image, read_preview, read_reduced_jpeg, write_image
 
 
 def gradient16(height: int = 48, width: int = 160) -> np.ndarray:
@@ -279,6 +279,31 @@ def test_preview_is_small_upright_and_float(tmp_path):
     preview = read_preview(src, max_side=64)
     assert preview.shape == (48, 64, 3) and preview.dtype == np.float32
     assert preview[:20, :28].mean() > 0.9 and preview[28:, 36:].mean() < 0.1
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_reduced_jpeg_is_a_small_decode_upright_as_the_full_read(tmp_path, orientation):
+    upright = np.zeros((600, 800, 3), np.uint8)
+    upright[:300, :400] = 255
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    src = tmp_path / "big.jpg"
+    Image.fromarray(np.ascontiguousarray(STORED_FROM_UPRIGHT[orientation](upright))).save(src, exif=exif)
+    reduced = read_reduced_jpeg(src, min_side=190)
+    assert reduced is not None and (reduced.width, reduced.height) == (800, 600)
+    assert reduced.rgb.shape == (150, 200, 3) and reduced.rgb.dtype == np.float32  # 1/4 scale: 200 >= 190
+    full = read_image(src).rgb
+    assert np.abs(reduced.rgb - full.reshape(150, 4, 200, 4, 3).mean(axis=(1, 3))).mean() < 0.02
+
+
+def test_reduced_jpeg_is_full_scale_for_a_small_photo_and_none_for_other_formats(tmp_path):
+    Image.fromarray(noise8(40, 60)).save(tmp_path / "small.jpg")
+    Image.fromarray(noise8(40, 60)).save(tmp_path / "small.png")
+    Image.fromarray(noise8(40, 60, channels=4)).convert("CMYK").save(tmp_path / "cmyk.jpg")
+    small = read_reduced_jpeg(tmp_path / "small.jpg", min_side=512)
+    assert small is not None and small.rgb.shape == (40, 60, 3) and (small.width, small.height) == (60, 40)
+    assert read_reduced_jpeg(tmp_path / "small.png", min_side=16) is None
+    assert read_reduced_jpeg(tmp_path / "cmyk.jpg", min_side=16) is None  # converted by its profile in full
 
 
 @pytest.mark.parametrize("suffix", [".png", ".tif", ".webp", ".heic"])

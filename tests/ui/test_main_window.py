@@ -84,7 +84,7 @@ def test_strength_changes_the_result_without_running_the_model(make_window, qtbo
     qtbot.waitUntil(lambda: window.session.display_current, timeout=READY_MS)
     assert window.session.displayed_strength == 0.3
     weak = qimage_array(window.compare.primary.right[0])
-    original = qimage_array(window.session.photo.before[0])
+    original = qimage_array(window.session.original.before[0])
     # 30 % lies between the original and the full result, pixel by pixel (dark pixels are lifted).
     assert full.mean() > weak.mean() > original.mean()
     assert counter.calls == 0

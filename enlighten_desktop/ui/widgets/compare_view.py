@@ -69,6 +69,11 @@ class CompareView(QWidget):
         self.transform.set_image_size(width, height, self.primary_size())
         self._apply()
 
+    def set_before(self, before: QImage | Picture) -> None:
+        """Replace the original only (read at full resolution after its proxy was shown)."""
+        self._before = _picture(before)
+        self._apply()
+
     def set_after(self, after: QImage | Picture) -> None:
         """Replace the result only (strength change, full-resolution result arriving)."""
         self._after = _picture(after)
