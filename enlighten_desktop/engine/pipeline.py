@@ -148,14 +148,13 @@ def relay(
     steps: Generator[Step, None, Result], wrap: Callable[[Step], Wrapped]
 ) -> Generator[Wrapped, None, Result]:
     """``steps``, each step passed through ``wrap`` (a tile's Progress into a batch's); the same result."""
-    outcome: list[Result] = []
-
-    def keeping_the_result() -> Generator[Step, None, None]:
-        outcome.append((yield from steps))
-
-    for step in keeping_the_result():
+    while True:
+        try:
+            step = next(steps)
+        except StopIteration as stop:
+            result: Result = stop.value
+            return result
         yield wrap(step)
-    return outcome[0]
 
 
 def apply_strength(
