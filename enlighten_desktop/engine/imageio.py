@@ -48,7 +48,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import ImageOps
 
 from . import deblock, decoders, rawdecode
 from .decoders import SRGB_ICC
@@ -154,9 +153,13 @@ def read_preview(
         return _to_float(rawdecode.raw_preview(path, max_side=max_side, max_pixels=max_pixels))
     with decoders.open_pillow(path, max_pixels=max_pixels) as image, decoders.decoding(path):
         image.draft("RGB", (max_side, max_side))
-        upright = ImageOps.exif_transpose(image).convert("RGB")
-        upright.thumbnail((max_side, max_side))
-        return _to_float(np.asarray(upright))
+        preview = image.convert("RGB")
+        preview.thumbnail((max_side, max_side))  # a square bound: the same before and after turning
+        samples = np.asarray(preview)
+        orientation = orientation_of(image.getexif())
+    if orientation != 1:
+        samples = _UPRIGHT[orientation](samples)
+    return _to_float(np.ascontiguousarray(samples))
 
 
 @dataclass(frozen=True)
