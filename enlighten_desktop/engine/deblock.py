@@ -23,6 +23,9 @@ _RGB_TO_YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5
                        dtype=np.float32)
 # Rounded so that the two entries that are zero in exact arithmetic are zero here.
 _YCC_TO_RGB = np.linalg.inv(_RGB_TO_YCC).round(5).astype(np.float32)
+# Pixels per row strip (whole block rows, at least one): each strip-sized float32 temporary is 1 MB, so the
+# work stays in cache and a large photo needs little beyond its float copy.
+_STRIP_PIXELS = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -36,25 +39,27 @@ class JpegQuantisation:
 
 def smooth_blocks(samples: np.ndarray, quantisation: JpegQuantisation) -> np.ndarray:
     """Decoded 8-bit JPEG samples (H x W x 1 or 3, stored orientation, so that the block grid starts at the
-    top-left pixel) to float32 [0, 1] with the block means smoothed (module docstring)."""
+    top-left pixel) to float32 [0, 1] with the block means smoothed (module docstring).
+
+    Besides the result, modified in place, only the block means and row strips of about ``_STRIP_PIXELS`` are
+    held: a 100-megapixel photo costs little more than its float copy."""
     values = samples.astype(np.float32)
     if values.shape[2] == 1:
-        values[..., 0] += _mean_correction(values[..., 0], (8, 8), quantisation.luma_dc)
-        return np.clip(values, 0, 255) / 255
-    components = [(0, (8, 8), quantisation.luma_dc)]
-    if quantisation.chroma_dc is not None:
-        components += [(1, quantisation.chroma_block, quantisation.chroma_dc),
-                       (2, quantisation.chroma_block, quantisation.chroma_dc)]
+        # Multiplying by one is exact: the grey plane is its own luma.
+        unit = np.ones(1, np.float32)
+        components = [(unit, unit, (8, 8), quantisation.luma_dc)]
+    else:
+        components = [(_RGB_TO_YCC[0], _YCC_TO_RGB[:, 0], (8, 8), quantisation.luma_dc)]
+        if quantisation.chroma_dc is not None:
+            components += [(_RGB_TO_YCC[row], _YCC_TO_RGB[:, row], quantisation.chroma_block,
+                            quantisation.chroma_dc) for row in (1, 2)]
     # One component at a time, its correction taken back to RGB (a column of the inverse matrix), so that
     # no full YCbCr copy is held. Exact: a change along one component leaves the others as they were.
-    for row, block, dc_step in components:
-        weights = _RGB_TO_YCC[row]
-        component = weights[0] * values[..., 0] + weights[1] * values[..., 1] + weights[2] * values[..., 2]
-        change = _mean_correction(component, block, dc_step)
-        for channel in range(3):
-            if _YCC_TO_RGB[channel, row] != 0:
-                values[..., channel] += _YCC_TO_RGB[channel, row] * change
-    return np.clip(values, 0, 255) / 255
+    for weights, column, block, dc_step in components:
+        _correct_means(values, weights, column, block, dc_step)
+    np.clip(values, 0, 255, out=values)
+    values /= 255
+    return values
 
 
 def max_mean_error(dc_step: int) -> float:
@@ -63,23 +68,55 @@ def max_mean_error(dc_step: int) -> float:
     return dc_step / 16.0 + 0.5
 
 
-def _mean_correction(plane: np.ndarray, block: tuple[int, int], dc_step: int) -> np.ndarray:
-    """What to add to ``plane`` to replace its block means by their bilinear interpolation, bounded."""
+def _correct_means(values: np.ndarray, weights: np.ndarray, column: np.ndarray, block: tuple[int, int],
+                   dc_step: int) -> None:
+    """Replace the block means of the component ``weights`` . RGB by their bilinear interpolation, bounded,
+    adding the change times ``column`` to ``values`` (H x W x C, in place)."""
     bh, bw = block
-    h, w = plane.shape
+    h, w = values.shape[:2]
     rows, cols = -(-h // bh), -(-w // bw)
-    # Encoders pad partial edge blocks by repeating the last row and column; so does this.
-    if (rows * bh, cols * bw) != (h, w):
-        plane = np.pad(plane, ((0, rows * bh - h), (0, cols * bw - w)), mode="edge")
-    means = plane.reshape(rows, bh, cols, bw).mean(axis=(1, 3))
-    # Bilinear between block centres, separably and in block layout (only the last step is full size): a
-    # pixel at offset o from its block's centre (in blocks) moves |o| of the way to the neighbour on its side.
-    vertical = means[:, None, :] + _toward_neighbours(means, bh, axis=0)  # rows x bh x cols
-    correction = _toward_neighbours(vertical, bw, axis=2)  # rows x bh x cols x bw
-    correction += (vertical - means[:, None, :])[..., None]
+    # Strips of whole block rows: each block's mean is summed in the same order as over the whole plane, so
+    # the means, and everything after them, are exactly the whole image's.
+    step = max(1, _STRIP_PIXELS // (bh * cols * bw))
+    strips = [(top, min(top + step, rows)) for top in range(0, rows, step)]
+    means = np.empty((rows, cols), np.float32)
+    for top, end in strips:
+        plane = _padded_component(values[top * bh : end * bh], weights, (end - top) * bh, cols * bw)
+        means[top:end] = plane.reshape(end - top, bh, cols, bw).mean(axis=(1, 3))
     bound = max_mean_error(dc_step)
-    np.clip(correction, -bound, bound, out=correction)
-    return correction.reshape(rows * bh, cols * bw)[:h, :w]
+    for top, end in strips:
+        # Bilinear between block centres, separably and in block layout (only the last step is pixel size): a
+        # pixel at offset o from its block's centre (in blocks) moves |o| of the way to the neighbour on its
+        # side. With one block row of neighbours either side, the strip's edge rows see the same neighbours as
+        # on the whole grid; the grid's own edges are held flat as before.
+        above, below = max(top - 1, 0), min(end + 1, rows)
+        near = means[above:below]
+        vertical = (near[:, None, :] + _toward_neighbours(near, bh, axis=0))[top - above : end - above]
+        correction = _toward_neighbours(vertical, bw, axis=2)  # strip rows x bh x cols x bw
+        correction += (vertical - means[top:end, None, :])[..., None]
+        np.clip(correction, -bound, bound, out=correction)
+        strip = values[top * bh : end * bh]
+        change = correction.reshape((end - top) * bh, cols * bw)[: len(strip), :w]
+        for channel, factor in enumerate(column):
+            if factor != 0:
+                strip[..., channel] += factor * change
+
+
+def _padded_component(strip: np.ndarray, weights: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``weights`` . the channels of ``strip``, padded to ``height`` x ``width`` by repeating the last row and
+    column, as encoders pad partial edge blocks."""
+    h, w = strip.shape[:2]
+    plane = np.empty((height, width), np.float32)
+    component = plane[:h, :w]
+    # The same float32 operations, in the same order, as weights[0] * r + weights[1] * g + weights[2] * b.
+    np.multiply(weights[0], strip[..., 0], out=component)
+    term = np.empty_like(component)
+    for channel in range(1, len(weights)):
+        np.multiply(weights[channel], strip[..., channel], out=term)
+        component += term
+    plane[:h, w:] = plane[:h, w - 1 : w]
+    plane[h:] = plane[h - 1]
+    return plane
 
 
 def _toward_neighbours(grid: np.ndarray, factor: int, *, axis: int) -> np.ndarray:

@@ -60,6 +60,8 @@ from .safewrite import write_file
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PIXELS = 250_000_000
+# Sample values per strip when converting floats to integer samples: float32 strips of 1 MB.
+_STRIP_VALUES = 1 << 18
 # JPEG and WebP: high enough that one re-encoding is not visible, photo software's usual "maximum" export.
 DEFAULT_QUALITY = 95
 # numpy equivalents of EXIF orientations 2-8, turning stored pixels upright (TIFF 6.0 / EXIF 2.3 table).
@@ -262,7 +264,9 @@ def _checked_input(path: Path) -> Path:
 
 def _to_float(samples: np.ndarray) -> np.ndarray:
     scale = np.float32(np.iinfo(samples.dtype).max)
-    values: np.ndarray = samples.astype(np.float32) / scale
+    # Divided in place: one float copy of the photo, not two.
+    values: np.ndarray = samples.astype(np.float32)
+    values /= scale
     return values
 
 
@@ -296,15 +300,26 @@ def _to_samples(rgb: np.ndarray, alpha: np.ndarray | None, bits: int) -> np.ndar
     """H x W x 3|4 uint8/uint16: values clipped to [0, 1], scaled and rounded to nearest."""
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"rgb must be H x W x 3, got shape {rgb.shape}")
-    channels = [rgb] if alpha is None else [rgb, alpha[..., None]]
     if alpha is not None and alpha.shape != rgb.shape[:2]:
         raise ValueError(f"alpha must be H x W = {rgb.shape[:2]}, got shape {alpha.shape}")
     dtype = np.uint16 if bits == 16 else np.uint8
     scale = np.float32(np.iinfo(dtype).max)
-    stacked = np.concatenate(channels, axis=2, dtype=np.float32)
-    if not np.isfinite(stacked).all():
-        raise ValueError("rgb/alpha contain NaN or infinite values")
-    samples: np.ndarray = np.rint(np.clip(stacked, 0.0, 1.0) * scale).astype(dtype)
+    height, width = rgb.shape[:2]
+    samples = np.empty((height, width, 3 if alpha is None else 4), dtype)
+    # Converted in strips of rows: the float work then needs a few MB, not several float copies of the photo.
+    step = max(1, _STRIP_VALUES // max(width * samples.shape[2], 1))
+    floats = np.empty((min(step, height), *samples.shape[1:]), np.float32)
+    for top in range(0, height, step):
+        strip = floats[: min(step, height - top)]
+        np.copyto(strip[..., :3], rgb[top : top + step])
+        if alpha is not None:
+            np.copyto(strip[..., 3], alpha[top : top + step])
+        if not np.isfinite(strip).all():
+            raise ValueError("rgb/alpha contain NaN or infinite values")
+        np.clip(strip, 0.0, 1.0, out=strip)
+        strip *= scale
+        np.rint(strip, out=strip)
+        samples[top : top + step] = strip
     return samples
 
 
