@@ -42,6 +42,25 @@ def int_range(low: int, high: int | None = None) -> Callable[[str], int]:
     return parse
 
 
+def tile_size(text: str) -> int | None:
+    """"auto" (None: the largest tile whose model run fits the memory budget), 0 (the whole image in one
+    run) or a tile's core size in px."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        return int_range(0)(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"must be auto, 0 (the whole image) or a size in px, not {text!r}") from None
+
+
+def add_tile_arg(parser: argparse.ArgumentParser) -> None:
+    """--tile of every sub-command that enhances at full size (enhance, edit, bench)."""
+    parser.add_argument("--tile", type=tile_size, default=None,
+                        help="tile size in px; 0: the whole image in one run; default auto: the largest "
+                             "whose model run fits in 1 GiB")
+
+
 def template(text: str) -> str:
     from enlighten_desktop.engine.outputs import check_template  # the engine is imported when it is needed
 
@@ -76,7 +95,7 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
                         help="CPU threads (0: one per core)")
 
 
-def load_model(args: argparse.Namespace, *, memory_arena: bool = True) -> EnhancerModel:
+def load_model(args: argparse.Namespace, *, memory_arena: bool = False) -> EnhancerModel:
     """The model ``add_model_args``' options name, loaded; ModelError when it cannot be."""
     path = args.model or default_model_path(args.precision)
     if args.model is None and not path.is_file():

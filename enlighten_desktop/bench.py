@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from enlighten_desktop.engine.model import EnhancerModel
-from enlighten_desktop.engine.pipeline import enhance, run_to_end
+from enlighten_desktop.engine.pipeline import auto_tile, enhance, run_to_end
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,12 @@ def _windows_peak_working_set() -> int | None:
     return int(counters.PeakWorkingSetSize)
 
 
-def run_bench(model: EnhancerModel, rgb: np.ndarray, *, tile: int, runs: int, warmup: int = 1) -> BenchResult:
-    """Enhance ``rgb`` (H x W x 3 float32 [0, 1]) ``warmup`` times, then ``runs`` times; median time."""
+def run_bench(
+    model: EnhancerModel, rgb: np.ndarray, *, tile: int | None, runs: int, warmup: int = 1
+) -> BenchResult:
+    """Enhance ``rgb`` (H x W x 3 float32 [0, 1]) ``warmup`` times, then ``runs`` times; median time.
+    ``tile`` None: the engine's automatic tile (reported as the size it resolves to)."""
+    tile = auto_tile(model) if tile is None else tile
     rss_before = peak_rss_bytes()
     steps = enhance(model, rgb, tile=tile)
     tiles = next(steps).total
@@ -109,18 +113,21 @@ def run_bench(model: EnhancerModel, rgb: np.ndarray, *, tile: int, runs: int, wa
 class Agreement:
     """Tiled minus whole-image result, in 8-bit levels (1 level = 1/255)."""
 
+    tile: int
     max_levels: float
     p999_levels: float
     max_levels_quantised: int
 
 
-def compare_whole(model: EnhancerModel, rgb: np.ndarray, *, tile: int) -> Agreement:
-    """Enhance ``rgb`` tiled and in one piece and measure how far apart the results are."""
+def compare_whole(model: EnhancerModel, rgb: np.ndarray, *, tile: int | None) -> Agreement:
+    """Enhance ``rgb`` tiled (None: the automatic tile) and in one piece and measure how far apart the
+    results are."""
+    tile = auto_tile(model) if tile is None else tile
     whole = run_to_end(enhance(model, rgb, tile=0)).enhanced
     tiled = run_to_end(enhance(model, rgb, tile=tile)).enhanced
     diff = np.abs(tiled - whole) * np.float32(255.0)
     quantised = np.abs(np.rint(tiled * 255.0).astype(np.int16) - np.rint(whole * 255.0).astype(np.int16))
     return Agreement(
-        max_levels=float(diff.max()), p999_levels=float(np.percentile(diff, 99.9)),
+        tile=tile, max_levels=float(diff.max()), p999_levels=float(np.percentile(diff, 99.9)),
         max_levels_quantised=int(quantised.max()),
     )

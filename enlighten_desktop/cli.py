@@ -25,7 +25,7 @@ from enlighten_desktop.engine.imageio import DEFAULT_QUALITY
 from enlighten_desktop.engine.item import ItemResult, Status
 from enlighten_desktop.engine.model import CONTRACT_VERSION, EnhancerModel
 from enlighten_desktop.engine.outputs import DEFAULT_TEMPLATE
-from enlighten_desktop.engine.pipeline import DEFAULT_TILE, run_to_end
+from enlighten_desktop.engine.pipeline import auto_tile, run_to_end
 from enlighten_desktop.engine.providers import (
     PROVIDER_ALIASES,
     available_providers,
@@ -48,8 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     enh.add_argument("-o", "--output", type=Path, help="output folder (default: beside each photo)")
     enh.add_argument("--recursive", action="store_true", help="include sub-folders (mirrored in -o)")
     enh.add_argument("--strength", type=arguments.strength, default=1.0, help="0 = original, 1 = full effect")
-    enh.add_argument("--tile", type=arguments.int_range(0), default=DEFAULT_TILE,
-                     help="tile size in px (0: whole image)")
+    arguments.add_tile_arg(enh)
     enh.add_argument("--format", choices=sorted(f.value.lower() for f in WRITABLE_FORMATS),
                      help="output format (default: the source's)")
     enh.add_argument("--bits", type=int, choices=(8, 16), help="output bit depth (default: the source's)")
@@ -72,11 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure speed and memory")
     bench.add_argument("--size", default="1000x1000", help="synthetic image WxH (default 1000x1000)")
     bench.add_argument("--image", type=Path, help="benchmark a real photo instead")
-    bench.add_argument("--tile", type=arguments.int_range(0), default=DEFAULT_TILE,
-                       help="tile size in px (0: whole image)")
+    arguments.add_tile_arg(bench)
     bench.add_argument("--runs", type=arguments.int_range(1), default=3, help="timed runs (median reported)")
     bench.add_argument("--warmup", type=arguments.int_range(0), default=1, help="untimed runs first")
-    bench.add_argument("--no-arena", action="store_true", help="disable ONNX Runtime's memory arena")
+    bench.add_argument("--arena", action="store_true",
+                       help="turn ONNX Runtime's memory arena on (off by default: faster, half the memory)")
     bench.add_argument("--compare-whole", action="store_true",
                        help="report the tiled-vs-whole-image difference in 8-bit levels instead")
     arguments.add_model_args(bench)
@@ -218,6 +217,7 @@ def _info(args: argparse.Namespace, out: TextIO) -> int:
     print(f"Model: {model.path}", file=out)
     print(f"  {c.name} {c.version}, {c.precision}, contract {CONTRACT_VERSION}, "
           f"size multiple {c.size_multiple}, receptive margin {c.receptive_margin} px, "
+          f"tile margin {c.tile_margin} px, auto tile {auto_tile(model)} px, "
           f"{c.params:,} parameters", file=out)
     print(f"  SHA-256 {model.sha256}", file=out)
     print(f"Running on: {model.provider.active}", file=out)
@@ -240,18 +240,18 @@ def _bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"Error: --size must look like 6000x4000, not '{args.size}'.", file=err)
             return 2
         rgb = synthetic_photo(width, height)
-    model = arguments.load_model(args, memory_arena=not args.no_arena)
+    model = arguments.load_model(args, memory_arena=args.arena)
     _notice_fallback(model, err)
     size = f"{rgb.shape[1]}x{rgb.shape[0]}"
     if args.compare_whole:
         agreement = compare_whole(model, rgb, tile=args.tile)
-        print(f"{size} tile {args.tile} vs whole image on {model.provider.active}: max difference "
+        print(f"{size} tile {agreement.tile} vs whole image on {model.provider.active}: max difference "
               f"{agreement.max_levels:.3f} levels (99.9th percentile {agreement.p999_levels:.3f}), "
               f"{agreement.max_levels_quantised} levels after rounding to 8 bits", file=out)
         return 0
     result = run_bench(model, rgb, tile=args.tile, runs=max(args.runs, 1), warmup=args.warmup)
-    print(f"{size} ({result.tiles} tile(s) of {args.tile or 'whole image'}) on "
-          f"{result.provider}, arena {'off' if args.no_arena else 'on'}, threads {args.threads or 'auto'}: "
+    print(f"{size} ({result.tiles} tile(s) of {result.tile or 'whole image'}) on "
+          f"{result.provider}, arena {'on' if args.arena else 'off'}, threads {args.threads or 'auto'}: "
           f"median {result.median_ms:.0f} ms of {result.runs}, {result.ms_per_megapixel:.0f} ms/MP; "
           f"peak RSS {_mib(result.peak_rss)} (before inference {_mib(result.rss_before)})", file=out)
     return 0

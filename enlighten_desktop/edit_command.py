@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from enlighten_desktop import arguments
-from enlighten_desktop.engine.pipeline import DEFAULT_TILE, Progress, run_to_end
+from enlighten_desktop.engine.pipeline import Progress, run_to_end
 
 # How an edit ended (also the words of the single-instance protocol), and the exit status each one gives.
 SAVED, NOT_SAVED, FAILED = "saved", "not saved", "failed"
@@ -35,8 +35,7 @@ def add_edit_parser(sub: argparse._SubParsersAction) -> None:
     edit.add_argument("--apply", action="store_true", help="no window: enhance and save at once")
     edit.add_argument("--strength", type=arguments.strength, default=1.0,
                       help="0 = original, 1 = full effect")
-    edit.add_argument("--tile", type=arguments.int_range(0), default=DEFAULT_TILE,
-                      help="tile size in px (0: whole image)")
+    arguments.add_tile_arg(edit)
     arguments.add_model_args(edit)
 
 

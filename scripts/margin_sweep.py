@@ -11,6 +11,9 @@ engine (enhance with --tile) and compared with the whole image (tile 0): largest
 difference in 8-bit levels (on the float results, and the largest after rounding to 8 bits, as a saved file
 has it), and the time of all frames tiled against whole. Prints one markdown row per margin and the smallest
 margin whose rounded results stay within 1 level of the whole image on every frame.
+
+``--stamp FILE ...`` writes that margin into each model file as ``enlighten.tile_margin``
+(docs/MODEL_CONTRACT.md), the margin the engine's tiles then get, and updates the checksums listed beside it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from enlighten_desktop.engine.model import EnhancerModel, default_model_path  # 
 from enlighten_desktop.engine.pipeline import enhance, run_to_end  # noqa: E402
 from scripts.scale_agreement import large_frames, scene_of  # noqa: E402
 from training.enhancers import to_uint8  # noqa: E402
+from training.onnx_files import set_metadata, update_checksums  # noqa: E402
 
 BAR_LEVELS = 1
 
@@ -56,6 +60,8 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--tile", type=int, default=768, help="core size of the tiles (px)")
     parser.add_argument("--min-megapixels", type=float, default=2.0, help="smallest frame taken")
     parser.add_argument("--model", type=Path, default=None, help="default: the shipped fp32 model")
+    parser.add_argument("--stamp", type=Path, nargs="+", default=[],
+                        help="write the margin found into these model files (enlighten.tile_margin)")
     return parser.parse_args()
 
 
@@ -92,6 +98,12 @@ def main() -> int:
         passing = margin
     sys.stdout.write(f"\nsmallest margin within {BAR_LEVELS} level(s) of the whole image after rounding: "
                      f"{passing if passing is not None else 'none of those tried'}\n")
+    if passing is None:
+        return 1 if args.stamp else 0
+    for model_file in args.stamp:
+        set_metadata(model_file, {"enlighten.tile_margin": str(passing)})
+        update_checksums(model_file)
+        sys.stdout.write(f"{model_file}: enlighten.tile_margin = {passing}\n")
     return 0
 
 

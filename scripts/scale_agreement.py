@@ -26,9 +26,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from enlighten_desktop.arguments import tile_size
 from enlighten_desktop.engine.imageio import read_image
 from enlighten_desktop.engine.model import EnhancerModel, default_model_path
-from enlighten_desktop.engine.pipeline import DEFAULT_TILE, enhance, run_to_end
+from enlighten_desktop.engine.pipeline import enhance, run_to_end
 from training.contact_sheet import contact_sheet
 from training.enhancers import to_uint8
 from training.evaluate import list_images, markdown_table, write_csv
@@ -73,7 +74,7 @@ def downscale(rgb: np.ndarray, size: tuple[int, int], resample: Image.Resampling
 
 
 def agreement(model: EnhancerModel, path: Path, *, megapixels: float, resample: Image.Resampling,
-              tile: int) -> tuple[dict[str, str], list[np.ndarray]]:
+              tile: int | None) -> tuple[dict[str, str], list[np.ndarray]]:
     """Score one frame; returns its row and [A, B, |A - B| x DIFF_GAIN] (working-size uint8 RGB)."""
     rgb = read_image(path).rgb
     size = working_size(rgb.shape[0], rgb.shape[1], megapixels)
@@ -120,7 +121,8 @@ def main() -> None:
     parser.add_argument("--min-megapixels", type=float, default=1.5,
                         help="only scenes whose largest frames have this many or more (default: %(default)s)")
     parser.add_argument("--filter", choices=sorted(FILTERS), default="box", help="downscaling filter")
-    parser.add_argument("--tile", type=int, default=DEFAULT_TILE, help="engine tile (0: whole image)")
+    parser.add_argument("--tile", type=tile_size, default=None,
+                        help="engine tile (0: whole image; default: the engine's automatic tile)")
     parser.add_argument("--provider", default="auto", help="auto, cpu, cuda, dml, coreml")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")

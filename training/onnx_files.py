@@ -26,3 +26,17 @@ def write_sha256(path: Path) -> Path:
     checksum = path.with_name(path.name + ".sha256")
     checksum.write_text(f"{digest}  {path.name}\n")
     return checksum
+
+
+def update_checksums(path: Path) -> None:
+    """After ``path`` changed: rewrite its ``.sha256`` and its line in the ``SHA256SUMS`` beside it, where
+    they exist (the engine refuses a model whose listed checksum disagrees)."""
+    if path.with_name(path.name + ".sha256").is_file():
+        write_sha256(path)
+    listing = path.parent / "SHA256SUMS"
+    if not listing.is_file():
+        return
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    lines = [f"{digest}  {path.name}" if line.split()[-1:] == [path.name] else line
+             for line in listing.read_text(encoding="utf-8").splitlines()]
+    listing.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -11,13 +11,20 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-# Rec. 601 luma weights, negated so that one matrix product gives -Y without a full-size temporary.
-_NEG_LUMA_601 = np.array([-0.299, -0.587, -0.114], dtype=np.float32)
+# Rec. 601 luma weights, negated so that the sum accumulates -Y without a second full-size temporary.
+_NEG_LUMA_601 = (np.float32(-0.299), np.float32(-0.587), np.float32(-0.114))
 
 
 def default_attention(rgb: np.ndarray) -> np.ndarray:
-    """rgb: H x W x 3 float32 in [0, 1] -> H x W float32 in [0, 1], ``1 - (0.299 R + 0.587 G + 0.114 B)``."""
-    attention: np.ndarray = np.matmul(rgb, _NEG_LUMA_601)
+    """rgb: H x W x 3 float32 in [0, 1] -> H x W float32 in [0, 1], ``1 - (0.299 R + 0.587 G + 0.114 B)``.
+
+    Element-wise, one channel after the other: a pixel's value does not depend on the array it is part of,
+    so the map of a tile's window equals that window of the whole image's map (the engine computes it per
+    window; a matrix product may round differently with the array's shape and memory layout)."""
+    attention: np.ndarray = rgb[..., 0] * _NEG_LUMA_601[0]
+    for channel in (1, 2):
+        term = rgb[..., channel] * _NEG_LUMA_601[channel]
+        attention += term
     attention += 1.0
     return np.clip(attention, 0.0, 1.0, out=attention)
 

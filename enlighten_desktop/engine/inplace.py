@@ -35,7 +35,7 @@ import numpy as np
 
 from enlighten_desktop.engine.errors import ImageWriteError, UnsupportedFormatError
 from enlighten_desktop.engine.imageio import LoadedImage, write_image
-from enlighten_desktop.engine.item import Developed, FileStamp
+from enlighten_desktop.engine.item import FileStamp
 from enlighten_desktop.engine.preflight import check_room
 
 log = logging.getLogger(__name__)
@@ -165,5 +165,11 @@ class InPlace:
     def accept(self, image: LoadedImage) -> None:
         check_rewritable_format(image)
 
-    def write(self, developed: Developed, rgb: np.ndarray) -> Path:
-        return save_in_place(developed.image, rgb, stamp=developed.stamp)
+    @property
+    def writes_attention(self) -> bool:
+        return False
+
+    def write(
+        self, image: LoadedImage, stamp: FileStamp, rgb: np.ndarray, attention: np.ndarray | None
+    ) -> Path:
+        return save_in_place(image, rgb, stamp=stamp)

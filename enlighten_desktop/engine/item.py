@@ -1,10 +1,10 @@
 """One photo from its file to its result: the per-item API of the CLI, the app's queue, "export current" and
 the in-place save of the editor hand-off.
 
-``process_item`` reads the photo, enhances it at full resolution (or reuses a result already computed for
-the same version of the file, attention edit, model and tile), blends it by strength and hands it to one
-writer: ``outputs.NewFiles`` (new files named by a template, originals never replaced) or
-``inplace.InPlace`` (over the file itself). Every writer's checks run before the model does.
+``process_item`` reads the photo, enhances it at full resolution blended by strength, in the buffer it was
+read into (or blends a result already computed for the same version of the file, attention edit, model and
+tile), and hands it to one writer: ``outputs.NewFiles`` (new files named by a template, originals never
+replaced) or ``inplace.InPlace`` (over the file itself). Every writer's checks run before the model does.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from typing import Protocol
 
 import numpy as np
 
-from enlighten_desktop.engine.attention import edited_attention
+from enlighten_desktop.engine.attention import default_attention, edited_attention
 from enlighten_desktop.engine.imageio import LoadedImage, read_image
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.pipeline import (
-    DEFAULT_TILE,
     CancelToken,
     EnhanceResult,
     Progress,
     apply_strength,
     enhance,
+    enhance_in_place,
 )
 from enlighten_desktop.engine.textenum import TextEnum
 
@@ -81,10 +81,10 @@ class Developed:
     stamp: FileStamp
     result: EnhanceResult
     model_sha256: str
-    tile: int
+    tile: int | None
     edit: str | None  # edit_digest of the attention edit it was enhanced with
 
-    def serves(self, source: Path, model: EnhancerModel, *, tile: int, edit: str | None) -> bool:
+    def serves(self, source: Path, model: EnhancerModel, *, tile: int | None, edit: str | None) -> bool:
         """Whether this is the result ``process_item`` would compute for ``source`` now."""
         try:
             unchanged = FileStamp.of(source) == self.stamp
@@ -102,22 +102,31 @@ def read_photo(source: Path) -> tuple[LoadedImage, FileStamp]:
 
 def develop(
     model: EnhancerModel, image: LoadedImage, stamp: FileStamp, *, attention_edit: np.ndarray | None = None,
-    tile: int = DEFAULT_TILE, cancel: CancelToken | None = None,
+    tile: int | None = None, cancel: CancelToken | None = None,
 ) -> Generator[Progress, None, Developed]:
     """Enhance ``image`` at full resolution with its default attention plus ``attention_edit`` (h x w float32
     in [-1, 1] at any resolution, e.g. painted on a preview; resized to the photo). Yields the tiles'
     Progress; raises ModelError, CancelledError."""
-    digest = edit_digest(attention_edit)
-    painted = attention_edit if digest is not None else None
-    attention = None if painted is None else edited_attention(image.rgb, painted)
+    attention = _attention_for(image, attention_edit)
     result = yield from enhance(model, image.rgb, attention=attention, tile=tile, cancel=cancel)
     return Developed(image=image, stamp=stamp, result=result, model_sha256=model.sha256, tile=tile,
-                     edit=digest)
+                     edit=edit_digest(attention_edit))
+
+
+def _attention_for(image: LoadedImage, attention_edit: np.ndarray | None) -> np.ndarray | None:
+    """The full-size attention map with the user's edit applied; None (the default map) without one."""
+    if attention_edit is None or edit_digest(attention_edit) is None:
+        return None
+    return edited_attention(image.rgb, attention_edit)
 
 
 class Writer(Protocol):
     """Where a result goes. ``prepare`` and ``accept`` refuse, before the model runs, what ``write`` could
     not do; ``write`` owns naming, the guard on what may be replaced, metadata and the atomic write."""
+
+    @property
+    def writes_attention(self) -> bool:
+        """Whether ``write`` needs the attention map (kept only then: it is a full-size plane)."""
 
     def prepare(self, source: Path) -> Path:
         """Before reading: where the result of ``source`` will be written, checked."""
@@ -125,8 +134,11 @@ class Writer(Protocol):
     def accept(self, image: LoadedImage) -> None:
         """After reading, before enhancing: raise when ``image`` cannot be written by this writer."""
 
-    def write(self, developed: Developed, rgb: np.ndarray) -> Path:
-        """Write ``rgb`` (H x W x 3 float32 [0, 1]), the blended result of ``developed``; returns the path."""
+    def write(
+        self, image: LoadedImage, stamp: FileStamp, rgb: np.ndarray, attention: np.ndarray | None
+    ) -> Path:
+        """Write ``rgb`` (H x W x 3 float32 [0, 1]), the blended result of ``image`` as read at ``stamp``, and
+        (when ``writes_attention``) the attention map it was enhanced with; returns the result's path."""
 
 
 def page_note(image: LoadedImage) -> str | None:
@@ -137,13 +149,41 @@ def page_note(image: LoadedImage) -> str | None:
     return f"only page 1 of its {pages} pages was enhanced; the others are not in the output"
 
 
+@dataclass(frozen=True, eq=False)
+class Opened:
+    """A photo read for one item, checked by its writer: its buffer becomes the result in place."""
+
+    source: Path
+    image: LoadedImage
+    stamp: FileStamp
+    attention: np.ndarray | None  # the edited map, or the default one when the writer saves it; else None
+
+
+def open_item(source: Path, writer: Writer, *, attention_edit: np.ndarray | None = None) -> Opened:
+    """The first stage of ``process_item``: ``writer.prepare``, read, ``writer.accept``; the attention map
+    when it is edited or written. Raises what those raise (no model runs here: safe in a reading thread)."""
+    writer.prepare(source)
+    image, stamp = read_photo(source)
+    writer.accept(image)
+    attention = _attention_for(image, attention_edit)
+    if attention is None and writer.writes_attention:
+        attention = default_attention(image.rgb)
+    return Opened(source=source, image=image, stamp=stamp, attention=attention)
+
+
+def write_item(opened: Opened, writer: Writer) -> ItemResult:
+    """The last stage: ``opened``, enhanced in place, written; its "done" ItemResult (with a page note)."""
+    written = writer.write(opened.image, opened.stamp, opened.image.rgb, opened.attention)
+    return ItemResult(opened.source, Status.DONE, output=written, message=page_note(opened.image))
+
+
 def process_item(
     model: EnhancerModel,
     source: Path,
     writer: Writer,
     *,
     strength: float = 1.0,
-    tile: int = DEFAULT_TILE,
+    tile: int | None = None,
     attention_edit: np.ndarray | None = None,
     cancel: CancelToken | None = None,
     reuse: Developed | None = None,
@@ -152,22 +192,19 @@ def process_item(
     photo; returns its "done" ItemResult (the output, and a note for a multi-page source).
 
     ``attention_edit``: see ``develop``. ``reuse``: a result computed earlier (the app's full-size view);
-    used when it ``serves`` this photo, model, tile and edit, so the model does not run again.
+    used when it ``serves`` this photo, model, tile and edit, so the model does not run again. Otherwise the
+    photo is enhanced in the buffer it was read into (``enhance_in_place``): one image-sized float buffer.
     Raises, before any work, what ``writer.prepare`` and ``writer.accept`` raise; then the image errors of
     imageio, ModelError, CancelledError, ImageWriteError.
     """
-    writer.prepare(source)
     if reuse is not None and reuse.serves(source, model, tile=tile, edit=edit_digest(attention_edit)):
-        developed = reuse
-        writer.accept(developed.image)
-    else:
-        image, stamp = read_photo(source)
-        writer.accept(image)
-        developed = yield from develop(model, image, stamp, attention_edit=attention_edit, tile=tile,
-                                       cancel=cancel)
-    result = developed.result
-    # A fresh result is blended in its own buffer (no second image-sized array); a reused one is kept intact.
-    blended = apply_strength(result.original, result.enhanced, strength,
-                             out=None if developed is reuse else result.enhanced)
-    written = writer.write(developed, blended)
-    return ItemResult(source, Status.DONE, output=written, message=page_note(developed.image))
+        writer.prepare(source)
+        writer.accept(reuse.image)
+        result = reuse.result
+        blended = apply_strength(result.original, result.enhanced, strength)  # the reused result is kept
+        written = writer.write(reuse.image, reuse.stamp, blended, result.attention)
+        return ItemResult(source, Status.DONE, output=written, message=page_note(reuse.image))
+    opened = open_item(source, writer, attention_edit=attention_edit)
+    yield from enhance_in_place(model, opened.image.rgb, attention=opened.attention, strength=strength,
+                                tile=tile, cancel=cancel)
+    return write_item(opened, writer)

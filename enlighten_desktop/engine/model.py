@@ -50,6 +50,7 @@ class ModelContract:
     input_range: str
     size_multiple: int
     receptive_margin: int
+    tile_margin: int  # the margin tiles get: measured on real photos, else the receptive margin
     attention: str
     backbone: str
     width: int
@@ -81,6 +82,7 @@ class ModelContract:
                 input_range=meta["enlighten.input_range"],
                 size_multiple=int(meta["enlighten.size_multiple"]),
                 receptive_margin=int(meta["enlighten.receptive_margin"]),
+                tile_margin=int(meta.get("enlighten.tile_margin", meta["enlighten.receptive_margin"])),
                 attention=meta["enlighten.attention"],
                 backbone=meta.get("enlighten.backbone", ""),
                 width=int(meta.get("enlighten.width", "0")),

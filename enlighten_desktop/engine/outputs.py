@@ -23,7 +23,7 @@ from enlighten_desktop.engine.ledger import is_earlier_output, record_output
 from enlighten_desktop.engine.safewrite import check_writable_folder
 
 if TYPE_CHECKING:
-    from enlighten_desktop.engine.item import Developed
+    from enlighten_desktop.engine.item import FileStamp
 
 # Named from the source's stem; "{stem}_enlightened" keeps a result beside its original and recognisable.
 DEFAULT_TEMPLATE = "{stem}_enlightened"
@@ -142,20 +142,26 @@ class NewFiles:
     def accept(self, image: LoadedImage) -> None:
         """Every readable photo can be written as a new file."""
 
-    def write(self, developed: Developed, rgb: np.ndarray) -> Path:
-        """Write ``rgb`` (the blended result of ``developed``, H x W x 3 float32 [0, 1]) with the source's
-        metadata and alpha, and the attention map used beside it when the options ask for it; both are
-        recorded as results (``ledger``). Returns the result's path."""
-        options, image = self.options, developed.image
+    @property
+    def writes_attention(self) -> bool:
+        return self.options.save_attention
+
+    def write(
+        self, image: LoadedImage, stamp: FileStamp, rgb: np.ndarray, attention: np.ndarray | None
+    ) -> Path:
+        """Write ``rgb`` (the blended result of ``image``, H x W x 3 float32 [0, 1]) with the source's
+        metadata and alpha, and ``attention`` beside it when the options ask for it; both are recorded as
+        results (``ledger``). Returns the result's path."""
+        options = self.options
         written = write_image(
             self.target(image.path), rgb, metadata=image.metadata, alpha=image.alpha,
             format=output_format(image.path, options), bits=options.bits, quality=options.quality,
             overwrite=options.overwrite,
         )
         record_output(written)
-        if options.save_attention:
+        if options.save_attention and attention is not None:
             map_path = write_image(
-                attention_path(written), np.repeat(developed.result.attention[..., None], 3, axis=2),
+                attention_path(written), np.repeat(attention[..., None], 3, axis=2),
                 metadata=_ATTENTION_METADATA, format=Format.PNG, bits=16, overwrite=options.overwrite,
             )
             record_output(map_path)

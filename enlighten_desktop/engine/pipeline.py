@@ -1,8 +1,13 @@
 """enhance(): full-resolution, tiled inference as a generator that reports progress and can be cancelled.
 
-Memory is bounded by the tile size: besides the caller's image, the attention map and the preallocated
-output (image-sized float32 buffers), each step holds only one window's worth of arrays. No full-size
-float64 temporaries and no padded copy of the image are made. The image is never downscaled.
+``enhance_in_place`` is the one tiling loop: it overwrites the caller's image with its (blended) enhancement,
+holding back each row of tiles until no later window reads those rows, so that a photo costs one image-sized
+float32 buffer plus about a row of tiles; the default attention is computed per window. ``enhance`` runs it
+on a copy to keep the original beside the result (the app's before/after view). No full-size float64
+temporaries and no padded copy of the image are made. The image is never downscaled.
+
+The tile size, unless the caller fixes one, comes from a memory budget (``auto_tile``), the same rule for the
+app, the CLI and the frozen build.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from itertools import groupby
 from typing import TypeVar
 
 import numpy as np
@@ -19,17 +25,28 @@ from enlighten_desktop.engine.errors import CancelledError
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.providers import ProviderReport
 from enlighten_desktop.engine.textenum import TextEnum
-from enlighten_desktop.engine.tiling import Tile, plan_tiles, read_window
+from enlighten_desktop.engine.tiling import Tile, plan_tiles, read_window, reflect_indices, window_side_for
 
-# Core size in px. Measured with the real generator architecture on a 2-core CPU: the time per processed
-# pixel barely depends on the window, so time follows the recomputed margin, (tile + 2 * 128)^2 / tile^2:
-# 2.25x at 512, 1.78x at 768, 1.56x at 1024; peak memory follows the window, about 0.6, 1.0 and 1.6 GB
-# above the image buffers. 768 buys most of the speed for a footprint a laptop with 8 GB can spare.
-DEFAULT_TILE = 768
+# What one model run (one window) may use beside the image buffers. With ONNX Runtime's arena off, the
+# shipped width-16 generator needs about 450 bytes per window pixel at 1 MP windows and 400 at 2.4 MP
+# (scripts/window_memory.py), so 1 GiB gives 1536 px windows: a 24 MP photo then fits in 1.5 GiB in all, and
+# the recomputed margin costs about 1.1x at a 64 px margin. Larger windows save little: time per pixel
+# grows with the window (cache), 930 ms/MP at 2048 px against 810 at 1536 px.
+MODEL_MEMORY_BUDGET = 1 << 30
+_BYTES_PER_PIXEL_PER_WIDTH = 28  # measured: 450 B/px for width 16; activations scale with the width
 _STRENGTH_ROWS = 256  # rows blended per step in apply_strength: bounds its temporaries
 Step = TypeVar("Step")
 Wrapped = TypeVar("Wrapped")
 Result = TypeVar("Result")
+
+
+def auto_tile(model: EnhancerModel, *, budget: int = MODEL_MEMORY_BUDGET) -> int:
+    """The core size in px for ``model`` whose windows (core + the model's tile margin on each side) keep
+    one run within ``budget`` bytes."""
+    contract = model.contract
+    bytes_per_pixel = _BYTES_PER_PIXEL_PER_WIDTH * max(contract.width, 1)
+    side = window_side_for(budget // bytes_per_pixel, contract.size_multiple)
+    return max(side - 2 * contract.tile_margin, contract.size_multiple)
 
 
 class Stage(TextEnum):
@@ -72,31 +89,109 @@ class EnhanceResult:
     provider: ProviderReport
 
 
-def _check_inputs(rgb: np.ndarray, attention: np.ndarray | None) -> np.ndarray:
+def _check_image(rgb: np.ndarray) -> None:
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.float32:
         raise ValueError(f"rgb must be H x W x 3 float32, got {rgb.shape} {rgb.dtype}")
+
+
+def _check_attention(rgb: np.ndarray, attention: np.ndarray | None) -> np.ndarray | None:
     if attention is None:
-        return default_attention(rgb)
+        return None
     if attention.shape != rgb.shape[:2]:
         raise ValueError(f"attention shape {attention.shape} does not match image {rgb.shape[:2]}")
     return attention.astype(np.float32, copy=False)
 
 
 def _run_tile(
-    model: EnhancerModel, rgb: np.ndarray, attention: np.ndarray, tile: Tile, out: np.ndarray
+    model: EnhancerModel, rgb: np.ndarray, attention: np.ndarray | None, tile: Tile, strength: np.float32,
+    out: np.ndarray,
 ) -> None:
-    """Enhance one tile of ``rgb`` and write its core into ``out`` (both H x W x 3 float32 [0, 1])."""
+    """Enhance one tile of ``rgb`` (still the original around the tile) and write its core, blended with the
+    original by ``strength`` (apply_strength's arithmetic), into ``out`` (core-sized H x W x 3 float32)."""
     window = read_window(rgb, tile.window)
     image = np.empty((1, 3, *window.shape[:2]), dtype=np.float32)
     np.multiply(window.transpose(2, 0, 1), 2.0, out=image[0])
     image -= 1.0
-    att = np.ascontiguousarray(read_window(attention, tile.window))[None, None]
+    if attention is None:
+        att = default_attention(window)[None, None]
+    else:
+        att = np.ascontiguousarray(read_window(attention, tile.window))[None, None]
     rows, cols = tile.core_in_window
     result = model.run(image, att)[0][:, rows, cols]
-    target = out[tile.core]
-    np.add(result.transpose(1, 2, 0), 1.0, out=target)
-    target *= 0.5
-    np.clip(target, 0.0, 1.0, out=target)
+    np.add(result.transpose(1, 2, 0), 1.0, out=out)
+    out *= 0.5
+    np.clip(out, 0.0, 1.0, out=out)
+    if strength != 1:
+        share = out * strength
+        np.multiply(window[rows, cols], np.float32(1.0 - strength), out=out)
+        out += share
+
+
+Held = list[tuple[int, np.ndarray]]  # (first image row, results) of tile rows not yet written back
+
+
+def _first_row_read(tiles: list[Tile], height: int) -> int:
+    """The topmost image row any of ``tiles``' windows reads (reflection at the bottom edge included)."""
+    return min(int(reflect_indices(each.window[0], height).min()) for each in tiles)
+
+
+def enhance_in_place(
+    model: EnhancerModel,
+    rgb: np.ndarray,
+    *,
+    attention: np.ndarray | None = None,
+    strength: float = 1.0,
+    tile: int | None = None,
+    margin: int | None = None,
+    cancel: CancelToken | None = None,
+) -> Generator[Progress, None, ProviderReport]:
+    """Replace ``rgb`` (H x W x 3 float32 [0, 1]) by ``(1 - s) * rgb + s * enhanced`` at full resolution,
+    s = ``strength`` clipped to [0, 1]; returns (StopIteration.value) the provider that ran.
+
+    ``attention`` (H x W float32 [0, 1]) replaces the default map, e.g. after a user edit. ``tile`` is the
+    core size in px (0 = whole image in one run; None = ``auto_tile``); ``margin`` the context per side,
+    default the model's ``tile_margin``. Yields Progress(done, total, "tiles") before the first tile and after
+    each one; raises CancelledError between tiles once ``cancel`` is set, leaving ``rgb`` partly enhanced.
+    A row of tiles is written back once no later window reads its rows: every window sees original pixels.
+    """
+    _check_image(rgb)
+    attention = _check_attention(rgb, attention)
+    contract = model.contract
+    height, width = rgb.shape[:2]
+    tiles = plan_tiles(
+        height, width, tile=auto_tile(model) if tile is None else tile,
+        margin=contract.tile_margin if margin is None else margin, multiple=contract.size_multiple,
+    )
+    tile_rows = [list(row) for _, row in groupby(tiles, key=lambda each: each.core[0].start)]
+    first_read = [_first_row_read(row, height) for row in tile_rows[1:]] + [height]
+    s = np.float32(np.clip(strength, 0.0, 1.0))
+    held: Held = []
+    done = 0
+    yield Progress(0, len(tiles), Stage.TILES)
+    for row, needed_from in zip(tile_rows, first_read, strict=True):
+        core_rows = row[0].core[0]
+        strip = np.empty((core_rows.stop - core_rows.start, width, 3), dtype=np.float32)
+        for each in row:
+            if cancel is not None and cancel.cancelled:
+                raise CancelledError("Enhancement cancelled.")
+            _run_tile(model, rgb, attention, each, s, strip[:, each.core[1]])
+            done += 1
+            yield Progress(done, len(tiles), Stage.TILES)
+        held.append((core_rows.start, strip))
+        held = _write_back(rgb, held, below=needed_from)
+    return model.provider
+
+
+def _write_back(rgb: np.ndarray, held: Held, *, below: int) -> Held:
+    """Copy the held rows above row ``below`` into ``rgb``; returns what is still held (copied small, so the
+    written strips are freed)."""
+    still = []
+    for top, strip in held:
+        ready = max(0, min(below - top, len(strip)))
+        rgb[top:top + ready] = strip[:ready]
+        if ready < len(strip):
+            still.append((top + ready, strip[ready:].copy()))
+    return still
 
 
 def enhance(
@@ -104,31 +199,19 @@ def enhance(
     rgb: np.ndarray,
     *,
     attention: np.ndarray | None = None,
-    tile: int = DEFAULT_TILE,
+    tile: int | None = None,
     margin: int | None = None,
     cancel: CancelToken | None = None,
 ) -> Generator[Progress, None, EnhanceResult]:
-    """Enhance ``rgb`` (H x W x 3 float32 [0, 1]) at full resolution.
-
-    ``attention`` (H x W float32 [0, 1]) replaces the default map, e.g. after a user edit. ``tile`` is the
-    core size in px (0 = whole image in one run); ``margin`` the context per side, default the model's
-    ``receptive_margin``. Yields Progress(done, total, "tiles") before the first tile and after each one;
-    raises CancelledError between tiles once ``cancel`` is set. Returns (StopIteration.value) the result.
-    """
-    attention = _check_inputs(rgb, attention)
-    contract = model.contract
-    tiles = plan_tiles(
-        rgb.shape[0], rgb.shape[1], tile=tile,
-        margin=contract.receptive_margin if margin is None else margin, multiple=contract.size_multiple,
-    )
-    out = np.empty_like(rgb)
-    yield Progress(0, len(tiles), Stage.TILES)
-    for done, each in enumerate(tiles, start=1):
-        if cancel is not None and cancel.cancelled:
-            raise CancelledError("Enhancement cancelled.")
-        _run_tile(model, rgb, attention, each, out)
-        yield Progress(done, len(tiles), Stage.TILES)
-    return EnhanceResult(original=rgb, enhanced=out, attention=attention, provider=model.provider)
+    """``enhance_in_place`` on a copy of ``rgb``, which is kept: the result holds the original, the enhanced
+    image and the attention map used (the default one, full size, when ``attention`` is None)."""
+    _check_image(rgb)
+    attention = _check_attention(rgb, attention)
+    out = rgb.copy()
+    provider = yield from enhance_in_place(model, out, attention=attention, tile=tile, margin=margin,
+                                           cancel=cancel)
+    used = default_attention(rgb) if attention is None else attention
+    return EnhanceResult(original=rgb, enhanced=out, attention=used, provider=provider)
 
 
 def run_to_end(steps: Generator[Step, None, Result], on_step: Callable[[Step], None] | None = None) -> Result:

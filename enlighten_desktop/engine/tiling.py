@@ -63,6 +63,11 @@ def plan_tiles(height: int, width: int, *, tile: int, margin: int, multiple: int
     ]
 
 
+def window_side_for(pixels: int, multiple: int) -> int:
+    """The largest square side within ``pixels`` px, a multiple of ``multiple`` (at least one multiple)."""
+    return max(int(np.sqrt(max(pixels, 0))) // multiple, 1) * multiple
+
+
 def reflect_indices(span: slice, length: int) -> np.ndarray:
     """Indices into an axis of ``length`` for ``span`` of its reflect-padded extension (no edge repeat,
     as ``np.pad(mode="reflect")``, reflecting again when the pad exceeds the length)."""

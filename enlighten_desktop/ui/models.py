@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from enlighten_desktop.engine.model import EnhancerModel, default_model_path
-from enlighten_desktop.engine.pipeline import DEFAULT_TILE
 from enlighten_desktop.engine.providers import SessionSettings
 
 # The quick preview's longest side: big enough to judge a photo on a laptop screen, small enough for ~1 s.
@@ -46,7 +45,7 @@ class EngineConfig:
     model_path: Path | None = None
     provider: str = "auto"
     device: int = 0
-    tile: int = DEFAULT_TILE
+    tile: int | None = None  # None: the engine's automatic tile
     preview_side: int = DEFAULT_PREVIEW_SIDE
     export_int8: bool = False
 

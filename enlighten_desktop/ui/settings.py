@@ -1,8 +1,9 @@
 """The app's remembered settings, declared in one table (as vorta's ``store/settings.py`` does).
 
-Each ``Setting`` names its key in the store, its type and its default; the engine's own defaults (tile size,
-name template, JPEG quality) are read from the engine rather than repeated, and ``AppSettings.engine_config``
-builds what the engine is asked for in one place. The rest of the UI never sees QSettings' untyped variants.
+Each ``Setting`` names its key in the store, its type and its default; the engine's own defaults (name
+template, JPEG quality; the automatic tile unless one is set) are read from the engine rather than
+repeated, and ``AppSettings.engine_config`` builds what the engine is asked for in one place. The rest of
+the UI never sees QSettings' untyped variants.
 Tests pass a QSettings backed by an INI file in a temporary folder, so they never touch the user's settings.
 """
 
@@ -18,7 +19,6 @@ from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 from enlighten_desktop import APP_NAME
 from enlighten_desktop.engine.formats import Format
 from enlighten_desktop.engine.outputs import OutputOptions
-from enlighten_desktop.engine.pipeline import DEFAULT_TILE
 from enlighten_desktop.ui.models import DEFAULT_PREVIEW_SIDE, EngineConfig
 
 ORGANISATION = "Enlighten"
@@ -42,6 +42,11 @@ def _optional_path(value: object) -> Path | None:
 
 def _optional_bits(value: object) -> int | None:
     """8 or 16; 0 (as the source): None."""
+    return int(value) or None  # type: ignore[call-overload]
+
+
+def _optional_tile(value: object) -> int | None:
+    """A tile side in px; 0 (automatic): None."""
     return int(value) or None  # type: ignore[call-overload]
 
 
@@ -94,8 +99,9 @@ class AppSettings:
     device = Setting("model/device", 0, int)
     export_int8 = Setting("model/export_int8", False, _as_bool,
                           doc="Export with the int8 variant (faster, slightly less exact); fp32 by default.")
-    tile = Setting("model/tile", DEFAULT_TILE, int,
-                   doc="Tile side in px of full-resolution runs (smaller tiles use less GPU memory).")
+    tile = Setting[int | None]("model/tile", None, _optional_tile, lambda tile: tile or 0,
+                               doc="Tile side in px of full-resolution runs; None: the engine's automatic "
+                                   "tile, the largest whose model run fits its memory budget.")
     preview_side = Setting("view/preview_side", DEFAULT_PREVIEW_SIDE, int,
                            doc="Longest side of the quick-preview proxy, in px.")
     # -- adjustments and view ------------------------------------------------------------------------

@@ -111,9 +111,10 @@ def test_options_and_sub_commands_go_to_the_cli_not_the_gui():
 def test_the_command_lines_defaults_are_the_engines():
     from enlighten_desktop.cli import build_parser
     from enlighten_desktop.engine.outputs import OutputOptions
-    from enlighten_desktop.engine.pipeline import DEFAULT_TILE
 
     enhance = build_parser().parse_args(["enhance", "photo.jpg"])
     given = OutputOptions()
-    assert (enhance.tile, enhance.quality, enhance.template) == (DEFAULT_TILE, given.quality, given.template)
-    assert build_parser().parse_args(["edit", "photo.jpg"]).tile == DEFAULT_TILE
+    assert (enhance.tile, enhance.quality, enhance.template) == (None, given.quality, given.template)
+    assert build_parser().parse_args(["edit", "photo.jpg"]).tile is None  # the engine's automatic tile
+    assert build_parser().parse_args(["edit", "photo.jpg", "--tile", "auto"]).tile is None
+    assert build_parser().parse_args(["enhance", "photo.jpg", "--tile", "0"]).tile == 0

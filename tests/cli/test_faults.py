@@ -165,7 +165,8 @@ def test_the_input_folder_as_output_folder_enhances_its_photos(tmp_path, contrac
         ),
         (["--template", "bright"], "must contain {stem}"),
         (["--template", "../../x_{stem}"], "must be a plain file name: no folders"),
-        (["--tile", "-1"], "argument --tile: must be a whole number of 0 or more, not '-1'"),
+        (["--tile", "-1"], "argument --tile: must be auto, 0 (the whole image) or a size in px, not '-1'"),
+        (["--tile", "big"], "argument --tile: must be auto, 0 (the whole image) or a size in px, not 'big'"),
     ],
 )
 def test_bad_option_values_are_usage_errors(tmp_path, args, message):

@@ -1,4 +1,5 @@
-"""enhance(): tiled = whole image, padding, progress and cancellation, strength, attention maps."""
+"""enhance() and enhance_in_place(): tiled = whole image, padding, progress and cancellation, strength,
+attention maps, the write-back that keeps one image buffer, the automatic tile."""
 
 from __future__ import annotations
 
@@ -8,7 +9,18 @@ import pytest
 from enlighten_desktop.bench import synthetic_photo
 from enlighten_desktop.engine.attention import apply_attention_edit, default_attention
 from enlighten_desktop.engine.errors import CancelledError
-from enlighten_desktop.engine.pipeline import CancelToken, apply_strength, enhance, run_to_end
+from enlighten_desktop.engine.model import EnhancerModel
+from enlighten_desktop.engine.pipeline import (
+    MODEL_MEMORY_BUDGET,
+    CancelToken,
+    apply_strength,
+    auto_tile,
+    enhance,
+    enhance_in_place,
+    run_to_end,
+)
+from enlighten_desktop.engine.tiling import plan_tiles, read_window
+from tests.model_factory import write_contract_model
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +108,68 @@ def test_a_user_edited_attention_map_is_used_and_returned(cpu_model, photo, whol
 def test_wrong_attention_shape_is_refused(cpu_model, photo):
     with pytest.raises(ValueError, match="attention shape"):
         run_to_end(enhance(cpu_model, photo, attention=np.zeros((10, 10), np.float32)))
+
+
+def tile_by_tile(model: EnhancerModel, rgb: np.ndarray, *, tile: int, margin: int) -> np.ndarray:
+    """The oracle: every window read from an untouched copy of ``rgb``, every core pasted into a new image."""
+    out = np.empty_like(rgb)
+    for each in plan_tiles(*rgb.shape[:2], tile=tile, margin=margin, multiple=16):
+        window = read_window(rgb, each.window)
+        raw = model.run(np.ascontiguousarray(window.transpose(2, 0, 1)[None]) * 2 - 1,
+                        default_attention(window)[None, None])[0].transpose(1, 2, 0)
+        out[each.core] = np.clip((raw[each.core_in_window] + 1) / 2, 0, 1)
+    return out
+
+
+@pytest.mark.parametrize(("height", "tile", "margin"), [
+    (101, 16, 0),  # no margin; the last tile row is 5 rows whose padding reflects into the row above
+    (101, 32, 16),
+    (150, 16, 48),  # margin wider than a tile: windows reach two rows of tiles back
+    (150, 48, 32),
+])
+def test_in_place_every_window_sees_the_original_pixels(cpu_model, height, tile, margin):
+    photo = synthetic_photo(157, height, seed=5)
+    expected = tile_by_tile(cpu_model, photo, tile=tile, margin=margin)
+    rgb = photo.copy()
+    run_to_end(enhance_in_place(cpu_model, rgb, tile=tile, margin=margin))
+    np.testing.assert_allclose(rgb, expected, rtol=0, atol=1e-6)
+
+
+def test_in_place_strength_is_apply_strength_exactly(cpu_model, photo, whole):
+    for strength in (0.0, 0.3, 1.0):
+        rgb = photo.copy()
+        run_to_end(enhance_in_place(cpu_model, rgb, tile=32, strength=strength))
+        enhanced = run_to_end(enhance(cpu_model, photo, tile=32)).enhanced
+        np.testing.assert_array_equal(rgb, apply_strength(photo, enhanced, strength))
+
+
+def test_in_place_holds_about_a_row_of_tiles_beside_the_image(cpu_model):
+    import tracemalloc
+
+    photo = synthetic_photo(640, 480, seed=1)
+    rgb = photo.copy()
+    tracemalloc.start()
+    try:
+        run_to_end(enhance_in_place(cpu_model, rgb, tile=64))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Two rows of 64 px tiles (one being filled, the margin band of the one before) and one window's arrays:
+    # about a third of this image; an image-sized output buffer alone would be all of it.
+    assert peak < 0.5 * photo.nbytes
+    assert np.abs(rgb - run_to_end(enhance(cpu_model, photo, tile=64)).enhanced).max() == 0
+
+
+def test_the_automatic_tile_fits_the_memory_budget_with_the_models_tile_margin(tmp_path, cpu_model):
+    metadata = {"enlighten.tile_margin": "16", "enlighten.width": "16"}
+    stamped = EnhancerModel.load(write_contract_model(tmp_path / "m.onnx", metadata=metadata), provider="cpu")
+    assert (stamped.contract.tile_margin, cpu_model.contract.tile_margin) == (16, 32)  # default: receptive
+    tile = auto_tile(stamped)
+    # 28 bytes per window pixel per unit of width (scripts/window_memory.py): width 16 -> 448 B/px, 1 GiB ->
+    # a 1536 px window, less the margin on both sides.
+    assert tile == 1536 - 2 * 16
+    assert auto_tile(stamped, budget=MODEL_MEMORY_BUDGET // 4) == 768 - 2 * 16
+    assert auto_tile(stamped, budget=1) == 16  # never below the size multiple
+    steps = enhance(stamped, synthetic_photo(1600, 64))
+    assert next(steps).total == 2  # 1504 px cores: two tiles across, one down
+    steps.close()

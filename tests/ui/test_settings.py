@@ -8,7 +8,6 @@ from PySide6.QtCore import QSettings
 
 from enlighten_desktop.engine.formats import Format
 from enlighten_desktop.engine.outputs import OutputOptions
-from enlighten_desktop.engine.pipeline import DEFAULT_TILE
 from enlighten_desktop.ui.models import EngineConfig
 from enlighten_desktop.ui.settings import AppSettings
 
@@ -38,7 +37,7 @@ def test_defaults_and_garbage_fall_back_to_typed_defaults(tmp_path: Path) -> Non
     store.setValue("model/tile", "not a number")
     store.setValue("adjust/strength", 7)
     settings = AppSettings(store=store)
-    assert settings.tile == DEFAULT_TILE  # the engine's measured default, not a copy of it
+    assert settings.tile is None  # the engine's automatic tile, not a number copied from it
     assert settings.strength == 1.0  # clamped to [0, 1]
     assert settings.provider == "auto"
     assert settings.model_path is None

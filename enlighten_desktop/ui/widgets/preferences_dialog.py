@@ -61,11 +61,13 @@ class PreferencesDialog(QDialog):
         self.device.setToolTip("GPU index, for machines with more than one")
         form.addRow("GPU index", self.device)
         self.tile = QSpinBox()
-        self.tile.setRange(64, 4096)
+        self.tile.setRange(0, 4096)
         self.tile.setSingleStep(64)
-        self.tile.setValue(settings.tile)
+        self.tile.setSpecialValueText("Automatic")  # shown at 0
+        self.tile.setValue(settings.tile or 0)
         self.tile.setSuffix(" px")
-        self.tile.setToolTip("Smaller tiles need less (GPU) memory; larger ones are a little faster")
+        self.tile.setToolTip("Automatic: the largest tile whose model run fits in 1 GiB. Smaller tiles need "
+                             "less (GPU) memory; larger ones are a little faster")
         form.addRow("Tile size", self.tile)
         self.preview_side = QSpinBox()
         self.preview_side.setRange(256, 4096)
@@ -113,7 +115,7 @@ class PreferencesDialog(QDialog):
         self._settings.model_path = Path(text) if text else None
         self._settings.provider = str(self.provider.currentData())
         self._settings.device = self.device.value()
-        self._settings.tile = self.tile.value()
+        self._settings.tile = self.tile.value() or None
         self._settings.preview_side = self.preview_side.value()
         self._settings.recursive = self.recursive.isChecked()
         self._settings.export_int8 = self._export_int8_wanted
