@@ -1,11 +1,12 @@
-"""Batches: which files, where their results go, one item at a time, resumable after a crash or quit.
+"""Batches: which files, where their results go, the model on one item while the next is read and the one
+before is written, resumable after a crash or quit.
 
 A file that cannot be read or written fails alone (its ItemResult says why) and the batch goes on. An
 original (any input of the batch, and any file this program did not write) is never replaced; an earlier
-result only with ``overwrite`` (otherwise the item is "skipped"). Each item goes through ``item.process_item``
-with the ``outputs.NewFiles`` writer, as the app's queue and "export current" do. ``check_batch`` finds an
-output folder
-that cannot take the results before any model run. BatchState (``batch_state``) records each finished item,
+result only with ``overwrite`` (otherwise the item is "skipped"). Each item goes through the stages of
+``item.process_item`` (``open_item``, ``enhance_in_place``, ``write_item``) with the ``outputs.NewFiles``
+writer, as the app's queue and "export current" do. ``check_batch`` finds an output folder that cannot take
+the results before any model run. BatchState (``batch_state``) records each finished item,
 so an interrupted batch resumes where it stopped.
 """
 
@@ -13,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
@@ -21,11 +23,11 @@ from pathlib import Path
 from enlighten_desktop.engine.batch_state import BatchState
 from enlighten_desktop.engine.errors import BatchStateError, CancelledError, EnlightenError, OutputExistsError
 from enlighten_desktop.engine.formats import SUPPORTED_SUFFIXES
-from enlighten_desktop.engine.item import ItemResult, Status, process_item
+from enlighten_desktop.engine.item import ItemResult, Opened, Status, open_item, write_item
 from enlighten_desktop.engine.ledger import earlier_outputs
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.outputs import NewFiles, OutputOptions, output_format, output_path
-from enlighten_desktop.engine.pipeline import DEFAULT_TILE, CancelToken, Progress, relay
+from enlighten_desktop.engine.pipeline import CancelToken, Progress, enhance_in_place, relay
 from enlighten_desktop.engine.preflight import check_output_folders, estimated_output_bytes, folder_needs
 
 log = logging.getLogger(__name__)
@@ -106,56 +108,119 @@ def run_batch(
     *,
     state: BatchState | None = None,
     strength: float = 1.0,
-    tile: int = DEFAULT_TILE,
+    tile: int | None = None,
     cancel: CancelToken | None = None,
 ) -> Generator[BatchProgress | ItemResult, None, list[ItemResult]]:
-    """Process ``items`` (from collect_inputs) one by one.
+    """Process ``items`` (from collect_inputs) in order, each through ``item``'s stages (``open_item``,
+    ``enhance_in_place``, ``write_item``), reading the next photo and writing the one before in threads of
+    their own while the model runs, so that decoding and encoding hide behind inference.
 
-    Yields BatchProgress while an item runs and its ItemResult when it ends; returns all results.
-    An item's EnlightenError makes it fail alone; CancelledError stops the batch (the state keeps what
-    was finished).
+    Yields BatchProgress while an item runs and each ItemResult, in item order, once it is final; returns
+    all results. An item's EnlightenError makes it fail alone; CancelledError stops the batch once the photo
+    being written is finished (the state keeps what was finished).
     """
-    results = []
     originals = frozenset(source.resolve() for source, _ in items)
-    for index, (source, root) in enumerate(items):
-        if cancel is not None and cancel.cancelled:
-            raise CancelledError("Batch cancelled; finished photos are kept.")
-        if state is not None and state.is_done(source):
-            result = ItemResult(source, Status.DONE, message="already done in an earlier run of this batch")
-        else:
+    todo = [index for index, (source, _) in enumerate(items) if state is None or not state.is_done(source)]
+    record = _Record(state)
+    with ThreadPoolExecutor(1, "enlighten-read") as reads, ThreadPoolExecutor(1, "enlighten-write") as writes:
+
+        def open_next() -> tuple[int, NewFiles, Future[Opened]] | None:
+            if not todo:
+                return None
+            index = todo.pop(0)
+            source, root = items[index]
             writer = NewFiles(options, root=root, originals=originals)
-            steps = process_item(model, source, writer, strength=strength, tile=tile, cancel=cancel)
-            progress = partial(BatchProgress, index, len(items), source)
-            result = yield from _one_item(source, relay(steps, progress))
-            state = _recorded_or_dropped(state, result)
-        results.append(result)
-        yield result
-    return results
+            return index, writer, reads.submit(open_item, source, writer)
+
+        opening = open_next()
+        writing: tuple[Path, Future[ItemResult]] | None = None  # the item before, while it is written
+        try:
+            for index, (source, _) in enumerate(items):
+                if opening is None or opening[0] != index:
+                    outcome: Opened | ItemResult = ItemResult(source, Status.DONE, message=_DONE_EARLIER)
+                else:
+                    if cancel is not None and cancel.cancelled:
+                        raise CancelledError("Batch cancelled; finished photos are kept.")
+                    _, writer, reading = opening
+                    opening = open_next()
+                    progress = partial(BatchProgress, index, len(items), source)
+                    outcome = yield from _enhanced(model, source, reading, progress, strength=strength,
+                                                   tile=tile, cancel=cancel)
+                if writing is not None:
+                    yield record.final(_written(*writing))
+                    writing = None
+                if isinstance(outcome, Opened):
+                    writing = (source, writes.submit(write_item, outcome, writer))
+                else:
+                    yield record.final(outcome)
+            if writing is not None:
+                yield record.final(_written(*writing))
+                writing = None
+        except CancelledError:
+            if writing is not None:
+                yield record.final(_written(*writing))
+                writing = None
+            raise
+        finally:
+            if opening is not None:
+                opening[2].cancel()
+            if writing is not None:  # the caller stopped early: the photo is still written, and recorded
+                record.final(_written(*writing))
+    return record.results
 
 
-def _recorded_or_dropped(state: BatchState | None, result: ItemResult) -> BatchState | None:
-    """Record ``result``; a state that cannot be saved (disk full since the start) is reported and dropped,
-    and the batch goes on: only resuming after an interruption is lost."""
-    if state is None:
-        return None
+_DONE_EARLIER = "already done in an earlier run of this batch"
+
+
+class _Record:
+    """The batch's results in item order, each recorded in the batch state as it becomes final."""
+
+    def __init__(self, state: BatchState | None) -> None:
+        self.state = state
+        self.results: list[ItemResult] = []
+
+    def final(self, result: ItemResult) -> ItemResult:
+        """Keep ``result`` and record it (one done in an earlier run is recorded already). A state that
+        cannot be saved (disk full since the start) is reported and dropped, and the batch goes on: only
+        resuming after an interruption is lost."""
+        self.results.append(result)
+        if self.state is not None and result.message != _DONE_EARLIER:
+            try:
+                self.state.record(result)
+            except BatchStateError as exc:
+                log.error("%s The batch goes on, but cannot be resumed if interrupted.", exc)
+                self.state = None
+        return result
+
+
+def _failed(source: Path, error: EnlightenError) -> ItemResult:
+    """An item's own error as its result: an output that exists is skipped, anything else fails it alone."""
+    if isinstance(error, OutputExistsError):
+        return ItemResult(source, Status.SKIPPED, message=str(error))
+    log.warning("%s failed: %s", source, error)
+    return ItemResult(source, Status.FAILED, message=str(error))
+
+
+def _enhanced(
+    model: EnhancerModel, source: Path, reading: Future[Opened],
+    progress: Callable[[Progress], BatchProgress], *, strength: float, tile: int | None,
+    cancel: CancelToken | None,
+) -> Generator[BatchProgress, None, Opened | ItemResult]:
+    """The photo ``reading`` opens, enhanced in place; or the ItemResult of its error."""
     try:
-        state.record(result)
-    except BatchStateError as exc:
-        log.error("%s The batch goes on, but cannot be resumed if interrupted.", exc)
-        return None
-    return state
-
-
-def _one_item(
-    source: Path, steps: Generator[BatchProgress, None, ItemResult]
-) -> Generator[BatchProgress, None, ItemResult]:
-    """Run one item's ``steps``: its EnlightenError fails it alone, an existing output skips it."""
-    try:
-        return (yield from steps)
-    except OutputExistsError as exc:
-        return ItemResult(source, Status.SKIPPED, message=str(exc))
+        opened = reading.result()
+        yield from relay(enhance_in_place(model, opened.image.rgb, attention=opened.attention,
+                                          strength=strength, tile=tile, cancel=cancel), progress)
     except CancelledError:
         raise
     except EnlightenError as exc:
-        log.warning("%s failed: %s", source, exc)
-        return ItemResult(source, Status.FAILED, message=str(exc))
+        return _failed(source, exc)
+    return opened
+
+
+def _written(source: Path, writing: Future[ItemResult]) -> ItemResult:
+    """The result of ``writing`` once it is done, or of its error."""
+    try:
+        return writing.result()
+    except EnlightenError as exc:
+        return _failed(source, exc)

@@ -140,18 +140,21 @@ def test_an_interrupted_batch_resumes_without_redoing_finished_items(cpu_model, 
     token = CancelToken()
     steps = run_batch(cpu_model, items, options, state=BatchState.open(state_file, settings=settings),
                       tile=32, cancel=token)
+    finished = []
     for event in steps:
         if isinstance(event, ItemResult):
             token.cancel()  # quit after the first photo
-            with pytest.raises(CancelledError):
-                next(steps)
+            finished.append(event)
             break
-    first_output = tmp_path / "out" / "a_enlightened.jpg"
-    stamp = first_output.stat().st_mtime_ns
+    with pytest.raises(CancelledError):  # after the photo enhanced meanwhile is written, if there was one
+        finished += list(steps)
+    assert 1 <= len(finished) < len(items) and {r.status for r in finished} == {"done"}
+    outputs = {r.output: r.output.stat().st_mtime_ns for r in finished}
     resumed = run_all(cpu_model, items, options, state=BatchState.open(state_file, settings=settings))
     assert [r.status for r in resumed] == ["done"] * 3
-    assert "earlier run" in resumed[0].message
-    assert first_output.stat().st_mtime_ns == stamp
+    assert all("earlier run" in r.message for r in resumed[:len(finished)])
+    assert "earlier run" not in (resumed[-1].message or "")
+    assert {path: path.stat().st_mtime_ns for path in outputs} == outputs
     other = BatchState.open(state_file, settings={**settings, "strength": 0.5})
     assert not other.is_done(shoot / "a.jpg")
 
@@ -165,3 +168,33 @@ def test_the_original_is_never_replaced_even_with_overwrite(cpu_model, shoot):
     (result,) = run_all(cpu_model, [(shoot / "b.png", shoot)], options)
     assert result.status == "failed" and "original" in result.message
     assert (shoot / "b.png").read_bytes() == before
+
+
+def test_the_next_photo_is_read_and_the_one_before_written_beside_the_model(cpu_model, shoot, tmp_path,
+                                                                            monkeypatch):
+    import threading
+
+    from enlighten_desktop.engine import item, outputs
+
+    where: list[tuple[str, str]] = []
+
+    def noted(stage, call):
+        def run(*args, **kwargs):
+            where.append((stage, threading.current_thread().name))
+            return call(*args, **kwargs)
+        return run
+
+    monkeypatch.setattr(item, "read_image", noted("read", item.read_image))
+    monkeypatch.setattr(outputs, "write_image", noted("write", outputs.write_image))
+    options = OutputOptions(folder=tmp_path / "out")
+    items = collect_inputs([shoot / "a.jpg", shoot / "b.png", shoot / "day2" / "c.png"], recursive=False,
+                           options=options)
+    events = list(run_batch(cpu_model, items, options, tile=32))
+    results = [e for e in events if isinstance(e, ItemResult)]
+    assert [r.source.name for r in results] == ["a.jpg", "b.png", "c.png"]  # in order, all written
+    assert all(r.status == "done" and r.output.is_file() for r in results)
+    assert {stage: name.split("_")[0] for stage, name in where} == {"read": "enlighten-read",
+                                                                    "write": "enlighten-write"}
+    # Photo a is written while b runs: its result comes after b's first progress.
+    order = [e.source.name if isinstance(e, ItemResult) else None for e in events]
+    assert order.index("a.jpg") > next(i for i, e in enumerate(events) if getattr(e, "index", 0) == 1)

@@ -12,7 +12,7 @@ import sys
 import pytest
 from PIL import Image
 
-from enlighten_desktop.engine.batch import BatchProgress, run_batch
+from enlighten_desktop.engine.batch import run_batch
 from enlighten_desktop.engine.batch_state import BatchState
 from enlighten_desktop.engine.errors import ImageWriteError
 from enlighten_desktop.engine.imageio import read_image, write_image
@@ -68,12 +68,14 @@ def test_a_failed_save_fails_its_item_alone_and_the_batch_goes_on(cpu_model, tmp
     steps = run_batch(cpu_model, [(p, p.parent) for p in photos], OutputOptions(folder=out), tile=32)
     results = []
     for event in steps:
-        # The disk is full only while the second photo is saved.
-        if isinstance(event, BatchProgress) and event.index == 1:
-            monkeypatch.setattr(os, "write", DiskFullAfter(100))
+        # The disk is full only while the second photo is saved: from the first photo's result (the second is
+        # written after it, while the third runs) to the second one's.
         if isinstance(event, ItemResult):
-            monkeypatch.undo()
             results.append(event)
+            if event.source.name == "a.jpg":
+                monkeypatch.setattr(os, "write", DiskFullAfter(100))
+            else:
+                monkeypatch.undo()
     assert [r.status for r in results] == ["done", "failed", "done"]
     assert results[1].message == f"Cannot save b_enlightened.png in {out}: the disk is full."
     assert not (out / "b_enlightened.png").exists() and temporaries(out) == []
