@@ -47,6 +47,22 @@ def test_preferences_are_applied_and_remembered(make_window, qtbot, monkeypatch,
     assert window.session.config.provider == "cpu" and window.session.config.tile == 192
 
 
+def test_the_automatic_tile_is_offered_and_remembered(make_window, monkeypatch, settings) -> None:
+    window = make_window()
+    shown = []
+
+    def accept(dialog: PreferencesDialog) -> int:
+        shown.append(dialog.tile.text())
+        dialog.tile.setValue(0)  # the spin box's lowest value reads "Automatic"
+        shown.append(dialog.tile.text())
+        return 1
+
+    monkeypatch.setattr(PreferencesDialog, "exec", accept)
+    window.show_preferences()
+    assert shown == ["64 px", "Automatic"]  # the tests' own tile, then the automatic one
+    assert settings.tile is None and window.session.config.tile is None
+
+
 def test_export_current_writes_the_edited_result_beside_the_original_once(make_window, qtbot, photo) -> None:
     window = make_window()
     wait_ready(qtbot, window, lambda: window.add_paths([photo]))
