@@ -2,11 +2,12 @@
 
     .venv/bin/python scripts/checkpoint_from_onnx.py resources/models/enlightengan.onnx -o RUNS/shipped.pt
 
-The exported graph keeps the generator's parameters under their PyTorch names; they are loaded into an
-``AttentionUNet`` of the model's width (``enlighten.width``) without normalisation layers (the only kind whose
-parameters all survive export as they are: BatchNorm is folded into the convolutions), and the rebuilt
-generator is checked against the ONNX file at two sizes before it is written. The checkpoint carries the
-model's ``trained_on`` and ``backbone`` as its info, so an export of a fine-tuned run says where it started.
+The exported graph keeps the convolutions' parameters under their PyTorch names; they are loaded into an
+``AttentionUNet`` of the model's width (``enlighten.width``) without normalisation layers. A BatchNorm
+generator comes back as its norm-free equivalent, since the export folds its (running) statistics into the
+convolutions. The rebuilt generator is checked against the ONNX file at two sizes before it is written. The
+checkpoint carries the model's ``trained_on`` and ``backbone`` as its info, so an export of a fine-tuned run
+says where it started.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ def generator_of(path: Path) -> tuple[AttentionUNet, dict[str, str]]:
     expected = generator.state_dict()
     missing = sorted(set(expected) - set(weights))
     if missing:
-        raise SystemExit(f"{path} lacks generator parameters {missing[:5]}...: not a norm-free AttentionUNet")
+        raise SystemExit(
+            f"{path} lacks generator parameters {missing[:5]}: not an exported AttentionUNet, or one whose "
+            "identical tensors (such as untrained zero biases) the export merged")
     generator.load_state_dict({name: weights[name] for name in expected})
     return generator.eval(), metadata
 
