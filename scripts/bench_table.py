@@ -4,7 +4,7 @@
         [--tile N] [--fp32-model FILE] [--int8-model FILE]
 
 Rows (``--skip`` drops the slow ones; ``--only`` keeps some):
-  tiled     ``enlighten-desktop bench --size 2048x1536``, tiled (the CLI's default tile, or --tile) against
+  tiled     ``enlighten-desktop bench --size 2048x1536``, tiled (the CLI's automatic tile, or --tile) against
             whole image (--tile 0): ms/MP each and their ratio. The whole-image ms/MP is the model's own cost,
             which the end-to-end rows are divided by.
   one       a 24 MP synthetic JPEG through ``enlighten-desktop enhance`` to a JPEG, wall time of the command
@@ -100,12 +100,15 @@ def write_jpeg(path: Path, size: tuple[int, int], seed: int) -> Path:
     return path
 
 
-def bench_ms_per_mp(tile: int | None) -> float:
-    """``bench --size 2048x1536``'s ms/MP with ``tile`` (None: the CLI's default tile)."""
+def bench_ms_per_mp(tile: int | None) -> tuple[float, str]:
+    """``bench --size 2048x1536``'s ms/MP with ``tile`` (None: the CLI's automatic tile), and the tiles it
+    ran as bench reports them ("2 tile(s) of 1408")."""
     width, height = TILED_SIZE
     args = ["bench", "--size", f"{width}x{height}", "--runs", "3"]
     args += [] if tile is None else ["--tile", str(tile)]
-    return find(r"(\d+) ms/MP", run_command(cli(*args)).output)
+    output = run_command(cli(*args)).output
+    tiles = re.search(r"\((\d+ tile\(s\) of [^)]+)\)", output)
+    return find(r"(\d+) ms/MP", output), tiles.group(1) if tiles else "?"
 
 
 def enhance_files(paths: list[Path], out: Path) -> Run:
@@ -184,7 +187,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data", help="shared data")
     parser.add_argument("--photos", type=int, help="int8 row: this many photos, evenly spread (default all)")
     parser.add_argument("--batch", type=int, default=3, help="photos in the batch row")
-    parser.add_argument("--tile", type=int, help="tiled row: tile size (default: the CLI's)")
+    parser.add_argument("--tile", type=int, help="tiled row: tile size (default: the CLI's automatic one)")
     parser.add_argument("--fp32-model", type=Path, default=None, help="default: the shipped fp32 model")
     parser.add_argument("--int8-model", type=Path, default=None, help="default: the shipped int8 model")
     parser.add_argument("--fp32-cache", type=Path, default=None,
@@ -198,10 +201,10 @@ def main() -> int:
     sys.stdout.write("| what | measured | goal |\n|---|---|---|\n")
     whole = None
     if {"tiled", "one", "batch"} & set(rows):
-        whole = bench_ms_per_mp(0)
+        whole, _ = bench_ms_per_mp(0)
     if "tiled" in rows:
-        tiled = bench_ms_per_mp(args.tile)
-        line(f"tiles ({args.tile or 'default'}) vs whole image, {TILED_SIZE[0]}x{TILED_SIZE[1]}",
+        tiled, tiles = bench_ms_per_mp(args.tile)
+        line(f"{tiles} vs whole image, {TILED_SIZE[0]}x{TILED_SIZE[1]}",
              f"{tiled:.0f} vs {whole:.0f} ms/MP: {tiled / whole:.2f}x", "<= 1.15x")
     megapixels = BIG[0] * BIG[1] / 1e6
     with tempfile.TemporaryDirectory() as temp:
