@@ -106,8 +106,9 @@ def main() -> int:
         window.close()
 
     worst = sorted(gaps, reverse=True)[:8]
-    log.info("photo %s (%d x %d), preview side %d, tile %d, %.1f s to the full result, %d ticks",
-             photo.name, shape[1], shape[0], settings.preview_side, settings.tile, total, len(gaps))
+    log.info("photo %s (%d x %d), preview side %d, tile %s, %.1f s to the full result, %d ticks",
+             photo.name, shape[1], shape[0], settings.preview_side, settings.tile or "automatic", total,
+             len(gaps))
     log.info("first result on screen: %.1f s", shown[0])
     log.info("max event-loop stall: %.1f ms", worst[0][0])
     log.info("longest gaps (ms @ s, stage): %s",

@@ -2,8 +2,9 @@
 
 The image is (virtually) reflect-padded on the bottom and right to a multiple of ``multiple``; the padded
 image is never materialised, each window is read with reflected indices. The padded image is cut into
-cores of ``tile`` px; each core is fed to the model inside a window that adds ``margin`` px of real image
-context on every side (clipped at the padded border, where whole-image inference sees the same border).
+equal cores of at most ``tile`` px; each core is fed to the model inside a window that adds at least
+``margin`` px of real image context on every side (at the padded border, where whole-image inference sees
+the same border, the window is shifted inward instead, so that every window of an image has one size).
 All window origins and sizes are multiples of ``multiple``, so the model's pooling grid lines up with the
 whole-image grid. The margin is cropped off and the core pasted as is: when the margin covers the model's
 receptive field a core is exactly the whole-image result, so there is nothing to feather; feathering
@@ -32,15 +33,23 @@ def round_up(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
 
 
-def _spans(length: int, padded: int, tile: int, margin: int) -> list[tuple[slice, slice, slice]]:
+Span = tuple[slice, slice, slice]  # window, core and core-in-window along one axis
+
+
+def _spans(length: int, padded: int, tile: int, margin: int, multiple: int) -> list[Span]:
     if padded <= tile + 2 * margin:  # fits in one window no bigger than a tiled one: no overlap to recompute
         return [(slice(0, padded), slice(0, length), slice(0, length))]
+    # As many cores as tiles of ``tile`` px need, made equal, each in a window of the same size: ONNX Runtime
+    # runs an input shape it has not just run far slower (1.7x for the first 1536 px window, 1.3x after
+    # another shape), so one image's windows share one shape. Edge windows are shifted inward to keep it.
+    core = round_up(-(-padded // -(-padded // tile)), multiple)
+    side = core + 2 * margin
     spans = []
-    for start in range(0, padded, tile):
-        stop = min(start + tile, padded)
-        lo, hi = max(0, start - margin), min(padded, stop + margin)
+    for start in range(0, padded, core):
+        stop = min(start + core, padded)
+        lo = min(max(start - margin, 0), padded - side)
         core_stop = min(stop, length)
-        spans.append((slice(lo, hi), slice(start, core_stop), slice(start - lo, core_stop - lo)))
+        spans.append((slice(lo, lo + side), slice(start, core_stop), slice(start - lo, core_stop - lo)))
     return spans
 
 
@@ -58,8 +67,8 @@ def plan_tiles(height: int, width: int, *, tile: int, margin: int, multiple: int
     margin = round_up(max(margin, 0), multiple)
     return [
         Tile(window=(wr, wc), core=(cr, cc), core_in_window=(ir, ic))
-        for wr, cr, ir in _spans(height, padded_h, tile, margin)
-        for wc, cc, ic in _spans(width, padded_w, tile, margin)
+        for wr, cr, ir in _spans(height, padded_h, tile, margin, multiple)
+        for wc, cc, ic in _spans(width, padded_w, tile, margin, multiple)
     ]
 
 

@@ -51,3 +51,15 @@ def test_an_axis_that_fits_in_one_window_is_not_split():
     assert all(each.window[0] == slice(0, 1008) for each in plan)
     assert len(plan) == 4
     assert max(each.window[1].stop - each.window[1].start for each in plan) <= 768 + 2 * 128
+
+
+@pytest.mark.parametrize(("height", "width"), [(4000, 6000), (1536, 2048), (1000, 3001)])
+def test_one_images_windows_share_one_shape_and_give_every_core_its_margin(height, width):
+    plan = plan_tiles(height, width, tile=1408, margin=64, multiple=16)
+    assert len({(w[0].stop - w[0].start, w[1].stop - w[1].start) for w in (t.window for t in plan)}) == 1
+    for each in plan:
+        for axis, length in ((0, height), (1, width)):
+            window, inner = each.window[axis], each.core_in_window[axis]
+            padded = -(-length // 16) * 16
+            assert inner.start >= 64 or window.start == 0
+            assert window.stop - window.start - inner.stop >= 64 or window.stop == padded
