@@ -18,9 +18,10 @@ Rows (``--skip`` drops the slow ones; ``--only`` keeps some):
   ui        scripts/ui_stall.py on a 24 MP synthetic photo: first result on screen, longest event-loop stall.
 
 Every command runs as a fresh process from this checkout, as a user would run it; peak RSS is that process's
-high-water mark (os.wait4). Synthetic photos are enlighten_desktop.bench's dark test pattern, written to a
-temporary folder. Photos of --data are read where they are, never copied. On a shared machine read the ratios
-of one run, not the absolute times.
+high-water mark (os.wait4), from a parent that stays small (the photos are made in processes of their own).
+Synthetic photos are enlighten_desktop.bench's dark test pattern, written to a temporary folder. Photos of
+--data are read where they are, never copied. On a shared machine read the ratios of one run, not the
+absolute times.
 """
 
 from __future__ import annotations
@@ -96,8 +97,16 @@ def find(pattern: str, text: str) -> float:
 
 
 def write_jpeg(path: Path, size: tuple[int, int], seed: int) -> Path:
-    Image.fromarray(to_uint8(synthetic_photo(*size, seed=seed))).save(path, quality=92)
+    """The synthetic photo of ``size`` as a JPEG, made in a process of its own: a process's peak RSS includes
+    the high-water mark of the process that started it (Linux records it at exec), so this one stays small
+    and the peaks of the commands it runs are theirs."""
+    run_command([sys.executable, __file__, "--write-jpeg", str(path), f"{size[0]}x{size[1]}", str(seed)])
     return path
+
+
+def make_jpeg(path: str, size: str, seed: str) -> None:
+    width, height = (int(side) for side in size.split("x"))
+    Image.fromarray(to_uint8(synthetic_photo(width, height, seed=int(seed)))).save(path, quality=92)
 
 
 def bench_ms_per_mp(tile: int | None) -> tuple[float, str]:
@@ -192,11 +201,15 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--int8-model", type=Path, default=None, help="default: the shipped int8 model")
     parser.add_argument("--fp32-cache", type=Path, default=None,
                         help="int8 row: keep fp32 results and times here, to compare several int8 candidates")
+    parser.add_argument("--write-jpeg", nargs=3, metavar=("PATH", "WxH", "SEED"), help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
 def main() -> int:
     args = parse()
+    if args.write_jpeg:
+        make_jpeg(*args.write_jpeg)
+        return 0
     rows = [r for r in (args.only or ROWS) if r not in args.skip]
     sys.stdout.write("| what | measured | goal |\n|---|---|---|\n")
     whole = None
