@@ -8,8 +8,8 @@ from pathlib import Path
 
 import torch
 
+from tests.training.test_export import export_generator
 from training.checkpoint import load_generator
-from training.export import contract_metadata, export_onnx
 from training.models.generator import AttentionUNet, default_attention
 
 _SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "checkpoint_from_onnx.py"
@@ -21,10 +21,7 @@ def _export(path: Path, norm: str) -> AttentionUNet:
     with torch.no_grad():  # as after training: no two tensors alike (the export merges identical ones)
         for parameter in generator.parameters():
             parameter.add_(torch.randn_like(parameter) * 0.01)
-    info = {"backbone": "vgg16", "trained_on": "a test"}
-    metadata = contract_metadata(precision="fp32", info=info, width=4, params=0, name="t", version="0",
-                                 trained_on=None)
-    export_onnx(generator, path, metadata=metadata)
+    export_generator(generator, path)
     return generator
 
 
@@ -38,7 +35,7 @@ def test_the_generator_comes_back_with_its_weights_and_where_it_was_trained(tmp_
     run = convert(tmp_path / "m.onnx", tmp_path / "g.pt")
     assert run.returncode == 0, run.stderr
     rebuilt, info = load_generator(tmp_path / "g.pt")
-    assert info["trained_on"] == "a test" and info["model"]["norm"] == "none" and info["step"] == 0
+    assert info["trained_on"] == "synthetic" and info["model"]["norm"] == "none" and info["step"] == 0
     for name, value in original.state_dict().items():
         assert torch.equal(rebuilt.state_dict()[name], value), name
 

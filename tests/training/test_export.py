@@ -42,12 +42,29 @@ def he_generator() -> AttentionUNet:
     return generator
 
 
+def export_generator(generator: AttentionUNet, path: Path) -> Path:
+    """``generator`` exported to ``path`` with the contract's metadata, as ``training export`` does."""
+    metadata = export.contract_metadata(
+        precision="fp32", info={"backbone": BACKBONE, "trained_on": "synthetic"}, width=generator.width,
+        params=count_parameters(generator), name="enlightengan", version="9.9", trained_on=None,
+    )
+    export.export_onnx(generator, path, metadata=metadata)
+    return path
+
+
 def dark_image(h: int, w: int, seed: int) -> np.ndarray:
     """A smooth dark [h, w, 3] uint8 image (a low-light stand-in: mean luminance about 0.15)."""
     rng = np.random.default_rng(seed)
     coarse = rng.uniform(0.02, 0.3, (4, 4, 3))
     image = Image.fromarray(np.round(coarse * 255).astype(np.uint8)).resize((w, h), Image.Resampling.BICUBIC)
     return np.asarray(image)
+
+
+def write_dark_photos(folder: Path, count: int) -> list[Path]:
+    """``count`` dark PNGs of varied sizes in ``folder`` (calibration or evaluation inputs)."""
+    for i in range(count):
+        Image.fromarray(dark_image(112 + 8 * i, 144, seed=i)).save(folder / f"low_{i}.png")
+    return sorted(folder.iterdir())
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,8 @@ import onnx
 import pytest
 from PIL import Image
 
-from tests.training.test_export import BACKBONE, WIDTH, dark_image, he_generator
-from training import export, quantize
-from training.models.generator import count_parameters
+from tests.training.test_export import dark_image, export_generator, he_generator, write_dark_photos
+from training import quantize
 from training.quantize import Int8Options, quantize_int8
 
 INT8_METADATA = {"enlighten.precision": "int8"}
@@ -21,22 +20,12 @@ INT8_METADATA = {"enlighten.precision": "int8"}
 @pytest.fixture(scope="module")
 def fp32_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny exported BatchNorm generator with the contract's metadata."""
-    generator = he_generator()
-    path = tmp_path_factory.mktemp("fp32") / "model.onnx"
-    metadata = export.contract_metadata(
-        precision="fp32", info={"backbone": BACKBONE, "trained_on": "synthetic"}, width=WIDTH,
-        params=count_parameters(generator), name="enlightengan", version="9.9", trained_on=None,
-    )
-    export.export_onnx(generator, path, metadata=metadata)
-    return path
+    return export_generator(he_generator(), tmp_path_factory.mktemp("fp32") / "model.onnx")
 
 
 @pytest.fixture(scope="module")
 def dark_photos(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    folder = tmp_path_factory.mktemp("dark")
-    for i in range(8):
-        Image.fromarray(dark_image(112 + 8 * i, 144, seed=i)).save(folder / f"low_{i}.png")
-    return sorted(folder.iterdir())
+    return write_dark_photos(tmp_path_factory.mktemp("dark"), 8)
 
 
 def _quantize(fp32: Path, out: Path, calibration: list[Path], **options: object) -> onnx.GraphProto:

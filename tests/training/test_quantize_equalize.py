@@ -10,12 +10,11 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from PIL import Image
 
-from tests.training.test_export import BACKBONE, WIDTH, dark_image
-from training import export, quantize
+from tests.training.test_export import WIDTH, dark_image, export_generator, write_dark_photos
+from training import quantize
 from training.enhancers import contract_inputs
-from training.models.generator import AttentionUNet, count_parameters
+from training.models.generator import AttentionUNet
 from training.quantize import CalibrationImages, equalize_channels
 
 
@@ -30,13 +29,7 @@ def _export(tmp_path_factory: pytest.TempPathFactory, norm: str) -> Path:
                 module.weight.mul_(torch.empty(module.out_channels, 1, 1, 1).uniform_(-1.0, 1.0).exp())
                 module.bias.uniform_(-0.1, 0.1)
         generator.to_residual.weight.mul_(0.05)  # a residual of a trained model's size (std about 0.2)
-    path = tmp_path_factory.mktemp(norm) / "model.onnx"
-    metadata = export.contract_metadata(
-        precision="fp32", info={"backbone": BACKBONE, "trained_on": "synthetic"}, width=WIDTH,
-        params=count_parameters(generator), name="enlightengan", version="9.9", trained_on=None,
-    )
-    export.export_onnx(generator, path, metadata=metadata)
-    return path
+    return export_generator(generator, tmp_path_factory.mktemp(norm) / "model.onnx")
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +40,7 @@ def plain_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    folder = tmp_path_factory.mktemp("photos")
-    for i in range(6):
-        Image.fromarray(dark_image(112 + 8 * i, 144, seed=i)).save(folder / f"low_{i}.png")
-    return sorted(folder.iterdir())
+    return write_dark_photos(tmp_path_factory.mktemp("photos"), 6)
 
 
 def _run(model: onnx.ModelProto, feeds: dict[str, np.ndarray], outputs: list[str]) -> list[np.ndarray]:
