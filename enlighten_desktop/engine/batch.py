@@ -136,9 +136,11 @@ def run_batch(
         writing: tuple[Path, Future[ItemResult]] | None = None  # the item before, while it is written
         try:
             for index, (source, _) in enumerate(items):
-                if opening is None or opening[0] != index:
-                    outcome: Opened | ItemResult = ItemResult(source, Status.DONE, message=_DONE_EARLIER)
+                outcome: Opened | ItemResult
+                if opening is None or opening[0] != index:  # done in an earlier run, and recorded there
+                    earlier, outcome = True, ItemResult(source, Status.DONE, message=_DONE_EARLIER)
                 else:
+                    earlier = False
                     if cancel is not None and cancel.cancelled:
                         raise CancelledError("Batch cancelled; finished photos are kept.")
                     _, writer, reading = opening
@@ -152,7 +154,7 @@ def run_batch(
                 if isinstance(outcome, Opened):
                     writing = (source, writes.submit(write_item, outcome, writer))
                 else:
-                    yield record.final(outcome)
+                    yield record.final(outcome, new=not earlier)
             if writing is not None:
                 yield record.final(_written(*writing))
                 writing = None
@@ -179,12 +181,12 @@ class _Record:
         self.state = state
         self.results: list[ItemResult] = []
 
-    def final(self, result: ItemResult) -> ItemResult:
-        """Keep ``result`` and record it (one done in an earlier run is recorded already). A state that
+    def final(self, result: ItemResult, *, new: bool = True) -> ItemResult:
+        """Keep ``result`` and record it when it is ``new`` (not done in an earlier run). A state that
         cannot be saved (disk full since the start) is reported and dropped, and the batch goes on: only
         resuming after an interruption is lost."""
         self.results.append(result)
-        if self.state is not None and result.message != _DONE_EARLIER:
+        if new and self.state is not None:
             try:
                 self.state.record(result)
             except BatchStateError as exc:
