@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 import numpy as np
 
@@ -63,10 +63,15 @@ class FileStamp:
         return cls(size=info.st_size, mtime_ns=info.st_mtime_ns, file_id=info.st_ino)
 
 
+def is_painted(edit: np.ndarray | None) -> TypeGuard[np.ndarray]:
+    """Whether ``edit`` changes anything (all zeros: painted and undone, or never painted)."""
+    return edit is not None and bool(np.any(edit))
+
+
 def edit_digest(edit: np.ndarray | None) -> str | None:
     """What identifies an attention edit (h x w float32 in [-1, 1]); None for no edit, or one that changes
     nothing (all zeros: painted and undone)."""
-    if edit is None or not np.any(edit):
+    if not is_painted(edit):
         return None
     data = np.ascontiguousarray(edit, dtype=np.float32)
     return hashlib.sha256(repr(data.shape).encode() + data.tobytes()).hexdigest()
@@ -115,7 +120,7 @@ def develop(
 
 def _attention_for(image: LoadedImage, attention_edit: np.ndarray | None) -> np.ndarray | None:
     """The full-size attention map with the user's edit applied; None (the default map) without one."""
-    if attention_edit is None or edit_digest(attention_edit) is None:
+    if not is_painted(attention_edit):
         return None
     return edited_attention(image.rgb, attention_edit)
 

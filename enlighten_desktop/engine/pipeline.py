@@ -216,21 +216,25 @@ def enhance(
 
 def run_to_end(steps: Generator[Step, None, Result], on_step: Callable[[Step], None] | None = None) -> Result:
     """Drive engine work (enhance(), process_item(), run_batch()...) to its end and return its result, passing
-    each step to ``on_step`` when given. The one loop that drains a generator for its return value."""
-    while True:
-        try:
-            step = next(steps)
-        except StopIteration as stop:
-            result: Result = stop.value
-            return result
-        if on_step is not None:
-            on_step(step)
+    each step to ``on_step`` when given: ``relay`` with nothing to yield to."""
+    relayed = relay(steps, on_step if on_step is not None else _discard)
+    try:
+        while True:
+            next(relayed)
+    except StopIteration as stop:
+        result: Result = stop.value
+        return result
+
+
+def _discard(step: object) -> None:
+    """What run_to_end does with a step nobody asked for."""
 
 
 def relay(
     steps: Generator[Step, None, Result], wrap: Callable[[Step], Wrapped]
 ) -> Generator[Wrapped, None, Result]:
-    """``steps``, each step passed through ``wrap`` (a tile's Progress into a batch's); the same result."""
+    """``steps``, each step passed through ``wrap`` (a tile's Progress into a batch's); the same result. The
+    one loop that takes a generator's steps and its return value."""
     while True:
         try:
             step = next(steps)
