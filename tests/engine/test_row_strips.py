@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from enlighten_desktop.engine import deblock, imageio
+from enlighten_desktop.engine import deblock, decoders, imageio
 from enlighten_desktop.engine.deblock import JpegQuantisation, max_mean_error, smooth_blocks
 from enlighten_desktop.engine.imageio import _to_float, _to_samples
 
@@ -148,3 +149,38 @@ def test_reading_samples_to_float_holds_one_float_copy():
     samples = np.arange(3000 * 4000 * 3, dtype=np.uint32).astype(np.uint16).reshape(3000, 4000, 3)
     peak, result = peak_traced_bytes(lambda: _to_float(samples))
     assert peak <= result * 1.05
+
+
+def pillow_image(mode: str) -> Image.Image:
+    """A 203 x 45 image in Pillow ``mode`` with varied values (a palette image keeps a transparent index)."""
+    rgba = np.concatenate([staircase(203, 45, 3, seed=1), staircase(203, 45, 1, seed=2)], axis=2)
+    image = Image.fromarray(rgba, "RGBA")
+    if mode == "P":
+        paletted = image.convert("RGB").quantize(64)
+        paletted.info["transparency"] = 5
+        return paletted
+    if mode == "PA":
+        return image.convert("RGB").quantize(64).convert("PA")
+    return image.convert(mode)
+
+
+@pytest.mark.parametrize(("mode", "target"), [("1", "L"), ("L", "L"), ("LA", "LA"), ("P", "RGBA"),
+                                              ("PA", "RGBA"), ("RGB", "RGB"), ("RGBX", "RGB"),
+                                              ("YCbCr", "RGB"), ("RGBA", "RGBA")])
+def test_pillow_samples_made_in_strips_are_exactly_the_whole_conversion(monkeypatch, mode, target) -> None:
+    monkeypatch.setattr(decoders, "_DECODE_ROWS", 16)  # 13 strips, the last one partial
+    image = pillow_image(mode)
+    samples = decoders._converted_samples(image, target)
+    expected = np.asarray(image.convert(target))
+    assert samples.dtype == expected.dtype and samples.shape == expected.shape
+    np.testing.assert_array_equal(samples, expected)
+
+
+def test_pillow_samples_need_no_full_size_copy_beside_the_array(monkeypatch) -> None:
+    """Pillow's own export makes a full-size bytes object beside the array; the strips make none."""
+    monkeypatch.setattr(decoders, "_DECODE_ROWS", 16)
+    image = pillow_image("RGB").resize((900, 1200))
+    whole, size = peak_traced_bytes(lambda: np.array(np.asarray(image.convert("RGB"))))
+    strips, _ = peak_traced_bytes(lambda: decoders._converted_samples(image, "RGB"))
+    assert whole >= 2 * size
+    assert strips < 1.2 * size
