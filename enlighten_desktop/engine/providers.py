@@ -53,21 +53,24 @@ class ProviderReport:
 class SessionSettings:
     """How sessions are built. ``intra_op_threads`` 0 lets ONNX Runtime choose (one per core).
 
-    ``memory_arena`` None (the default) chooses by the model's precision (:meth:`for_precision`): off for
-    fp32, where the arena doubles a window's memory (765 against 393 bytes per pixel at 1536 px, shipped
-    model, 2 cores, scripts/window_memory.py) and the engine's tile budget is set by memory; on for int8,
-    whose activations are a quarter the size, so that the arena costs it no more than fp32 without one
-    (about 400 bytes per pixel) and saves the page faults of allocating every activation afresh on each
-    run: 22.6 against 29.3 s for 24 real photos through the engine (one run, the two interleaved)."""
+    ``memory_arena`` on (the default) reuses the blocks of one run in the next, where without it every
+    activation is allocated afresh (page faults on each run). Measured on 2 cores, one process per setting
+    (scripts/window_memory.py, and 24 real photos of bench_table's set through one session):
+
+    | model | setting | bytes per window pixel (1536 px) | ms/MP (1536 px) | 24 photos |
+    |---|---|---|---|---|
+    | fp32 | arena off | 409 | 813 | 31.4 s |
+    | fp32 | arena on, memory pattern on | 764 | 751 | 18.6 s |
+    | fp32 | arena on, memory pattern off | 605 | 751 | 18.5 s |
+    | int8 | arena off | 257 | 658 | 18.3 s |
+    | int8 | arena on, memory pattern off | 202 | 449 | 12.4 s |
+
+    With the arena on, ONNX Runtime's memory pattern (one planned block per input shape) is turned off: the
+    arena already reuses blocks, and the planned block beside them only added memory.
+    """
 
     intra_op_threads: int = 0
-    memory_arena: bool | None = None
-
-    def for_precision(self, precision: str) -> SessionSettings:
-        """These settings with the arena decided for a model of ``precision`` ("fp32" or "int8")."""
-        if self.memory_arena is not None:
-            return self
-        return replace(self, memory_arena=precision == "int8")
+    memory_arena: bool = True
 
 
 DEFAULT_SETTINGS = SessionSettings()
@@ -125,7 +128,8 @@ def providers_for(request: str = "auto", device: int = 0) -> list[Provider]:
 def _session_options(providers: list[Provider], settings: SessionSettings) -> ort.SessionOptions:
     options = ort.SessionOptions()
     options.intra_op_num_threads = settings.intra_op_threads
-    options.enable_cpu_mem_arena = bool(settings.memory_arena)
+    options.enable_cpu_mem_arena = settings.memory_arena
+    options.enable_mem_pattern = not settings.memory_arena
     names = [p[0] if isinstance(p, tuple) else p for p in providers]
     if "DmlExecutionProvider" in names:
         # DirectML does not support memory patterns or parallel execution (ONNX Runtime DML docs).
