@@ -95,7 +95,7 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
                         help="CPU threads (0: one per core)")
 
 
-def load_model(args: argparse.Namespace, *, memory_arena: bool = True) -> EnhancerModel:
+def load_model(args: argparse.Namespace, *, memory_arena: bool | None = None) -> EnhancerModel:
     """The model ``add_model_args``' options name, loaded; ModelError when it cannot be."""
     path = args.model or default_model_path(args.precision)
     if args.model is None and not path.is_file():

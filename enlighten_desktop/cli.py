@@ -36,6 +36,8 @@ from enlighten_desktop.engine.providers import (
 # Sub-commands; __main__ opens the GUI for anything else (no arguments, or paths to open).
 COMMANDS = ("enhance", "info", "bench", "edit", "selftest")
 STATE_NAME = ".enlighten-batch.json"
+# bench --arena: "auto" leaves the choice to SessionSettings.for_precision.
+ARENA_CHOICES = {"auto": None, "on": True, "off": False}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,8 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     arguments.add_tile_arg(bench)
     bench.add_argument("--runs", type=arguments.int_range(1), default=3, help="timed runs (median reported)")
     bench.add_argument("--warmup", type=arguments.int_range(0), default=1, help="untimed runs first")
-    bench.add_argument("--arena", action=argparse.BooleanOptionalAction, default=True,
-                       help="ONNX Runtime's memory arena (on by default: faster; --no-arena: less memory)")
+    bench.add_argument("--arena", choices=tuple(ARENA_CHOICES), default="auto",
+                       help="ONNX Runtime's memory arena (auto: on for int8 models, off for fp32)")
     bench.add_argument("--compare-whole", action="store_true",
                        help="report the tiled-vs-whole-image difference in 8-bit levels instead")
     arguments.add_model_args(bench)
@@ -240,7 +242,7 @@ def _bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"Error: --size must look like 6000x4000, not '{args.size}'.", file=err)
             return 2
         rgb = synthetic_photo(width, height)
-    model = arguments.load_model(args, memory_arena=args.arena)
+    model = arguments.load_model(args, memory_arena=ARENA_CHOICES[args.arena])
     _notice_fallback(model, err)
     size = f"{rgb.shape[1]}x{rgb.shape[0]}"
     if args.compare_whole:
@@ -250,8 +252,9 @@ def _bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
               f"{agreement.max_levels_quantised} levels after rounding to 8 bits", file=out)
         return 0
     result = run_bench(model, rgb, tile=args.tile, runs=max(args.runs, 1), warmup=args.warmup)
+    arena = "on" if model.settings.memory_arena else "off"
     print(f"{size} ({result.tiles} tile(s) of {result.tile or 'whole image'}) on "
-          f"{result.provider}, arena {'on' if args.arena else 'off'}, threads {args.threads or 'auto'}: "
+          f"{result.provider}, arena {arena}, threads {args.threads or 'auto'}: "
           f"median {result.median_ms:.0f} ms of {result.runs}, {result.ms_per_megapixel:.0f} ms/MP; "
           f"peak RSS {_mib(result.peak_rss)} (before inference {_mib(result.rss_before)})", file=out)
     return 0

@@ -187,6 +187,13 @@ class EnhancerModel:
         session, report = create_session(path, request=provider, device=device, settings=settings)
         contract = ModelContract.from_metadata(session.get_modelmeta().custom_metadata_map, path)
         _check_signature(session, path)
+        chosen = settings.for_precision(contract.precision)
+        if chosen != settings:
+            # The precision is known only from the loaded file's metadata; a CPU session is rebuilt with
+            # the arena it chooses (tens of ms); the arena is the CPU provider's, so a GPU session stays.
+            if report.active == CPU:
+                session = cpu_session(path, chosen)
+            settings = chosen
         log.info("Loaded %s (%s %s) on %s", path, contract.name, contract.version, report.active)
         return cls(path=path, contract=contract, sha256=sha, session=session, provider=report,
                    settings=settings)

@@ -27,13 +27,14 @@ from enlighten_desktop.engine.providers import ProviderReport
 from enlighten_desktop.engine.textenum import TextEnum
 from enlighten_desktop.engine.tiling import Tile, plan_tiles, read_window, reflect_indices, window_side_for
 
-# What one model run (one window) may use beside the image buffers. With ONNX Runtime's arena on (the
-# default, SessionSettings), the shipped width-16 generator needs 431 to 577 bytes per window pixel at 1 to
-# 4 MP windows (scripts/window_memory.py), so 1 GiB gives 1344 px windows: a 24 MP photo then fits in 1.5 GiB
-# in all, and the recomputed 64 px margin costs about 1.2x. Larger windows save little: time per pixel
-# grows with the window (cache), 771 ms/MP at 2048 px against 715 at 1024 px.
+# What one model run (one window) may use beside the image buffers. With ONNX Runtime's arena off (fp32,
+# SessionSettings), the shipped width-16 generator needs about 450 bytes per window pixel at 1 MP windows and
+# 400 at 2.4 MP (scripts/window_memory.py), so 1 GiB gives 1536 px windows: a 24 MP photo then fits in
+# 1.5 GiB in all, and the recomputed margin costs about 1.1x at a 64 px margin. Larger windows save little:
+# time per pixel grows with the window (cache), 930 ms/MP at 2048 px against 810 at 1536 px. int8 models
+# (about 200 B/px with their arena) take the same tiles.
 MODEL_MEMORY_BUDGET = 1 << 30
-_BYTES_PER_PIXEL_PER_WIDTH = 37  # measured: 577 B/px at most for width 16; activations scale with the width
+_BYTES_PER_PIXEL_PER_WIDTH = 28  # measured: 450 B/px for width 16; activations scale with the width
 _STRENGTH_ROWS = 256  # rows blended per step in apply_strength: bounds its temporaries
 Step = TypeVar("Step")
 Wrapped = TypeVar("Wrapped")

@@ -53,24 +53,33 @@ class ProviderReport:
 class SessionSettings:
     """How sessions are built. ``intra_op_threads`` 0 lets ONNX Runtime choose (one per core).
 
-    ``memory_arena`` on (the default) reuses the blocks of one run in the next, where without it every
-    activation is allocated afresh (page faults on each run). Measured on 2 cores, one process per setting
-    (scripts/window_memory.py, and 24 real photos of bench_table's set through one session):
+    ``memory_arena`` reuses the blocks of one run in the next, where without it every activation is
+    allocated afresh (page faults on each run); with it, ONNX Runtime's memory pattern (a planned block per
+    input shape) is turned off, since it only added memory beside the arena. None (the default) decides by
+    the model's precision (:meth:`for_precision`). Measured on 2 cores, one process per setting
+    (scripts/window_memory.py; 24 real photos of 0.3 to 8 MP from bench_table's set through one session):
 
     | model | setting | bytes per window pixel (1536 px) | ms/MP (1536 px) | 24 photos |
     |---|---|---|---|---|
     | fp32 | arena off | 409 | 813 | 31.4 s |
-    | fp32 | arena on, memory pattern on | 764 | 751 | 18.6 s |
-    | fp32 | arena on, memory pattern off | 605 | 751 | 18.5 s |
+    | fp32 | arena on | 605 | 751 | 18.5 s |
     | int8 | arena off | 257 | 658 | 18.3 s |
-    | int8 | arena on, memory pattern off | 202 | 449 | 12.4 s |
+    | int8 | arena on | 202 | 449 | 12.4 s |
 
-    With the arena on, ONNX Runtime's memory pattern (one planned block per input shape) is turned off: the
-    arena already reuses blocks, and the planned block beside them only added memory.
+    int8 gains on every count, so it runs with the arena. fp32 runs without: its gain is large only for
+    photos smaller than one window; on camera-sized photos the arena's memory means smaller tiles under the
+    same budget, and with it bench_table measured tiles 1.28x the whole image's time (1.05x without), a
+    batch 1.33x the model's time (1.19x) and 3.04 GiB at 96 MP (2.63).
     """
 
     intra_op_threads: int = 0
-    memory_arena: bool = True
+    memory_arena: bool | None = None
+
+    def for_precision(self, precision: str) -> SessionSettings:
+        """These settings with the arena decided for a model of ``precision`` ("fp32" or "int8")."""
+        if self.memory_arena is not None:
+            return self
+        return replace(self, memory_arena=precision == "int8")
 
 
 DEFAULT_SETTINGS = SessionSettings()
@@ -128,7 +137,7 @@ def providers_for(request: str = "auto", device: int = 0) -> list[Provider]:
 def _session_options(providers: list[Provider], settings: SessionSettings) -> ort.SessionOptions:
     options = ort.SessionOptions()
     options.intra_op_num_threads = settings.intra_op_threads
-    options.enable_cpu_mem_arena = settings.memory_arena
+    options.enable_cpu_mem_arena = bool(settings.memory_arena)
     options.enable_mem_pattern = not settings.memory_arena
     names = [p[0] if isinstance(p, tuple) else p for p in providers]
     if "DmlExecutionProvider" in names:

@@ -165,11 +165,11 @@ def test_the_automatic_tile_fits_the_memory_budget_with_the_models_tile_margin(t
     stamped = EnhancerModel.load(write_contract_model(tmp_path / "m.onnx", metadata=metadata), provider="cpu")
     assert (stamped.contract.tile_margin, cpu_model.contract.tile_margin) == (16, 32)  # default: receptive
     tile = auto_tile(stamped)
-    # 37 bytes per window pixel per unit of width (scripts/window_memory.py): width 16 -> 592 B/px, 1 GiB ->
-    # a 1344 px window, less the margin on both sides.
-    assert tile == 1344 - 2 * 16
-    assert auto_tile(stamped, budget=MODEL_MEMORY_BUDGET // 4) == 672 - 2 * 16
+    # 28 bytes per window pixel per unit of width (scripts/window_memory.py): width 16 -> 448 B/px, 1 GiB ->
+    # a 1536 px window, less the margin on both sides.
+    assert tile == 1536 - 2 * 16
+    assert auto_tile(stamped, budget=MODEL_MEMORY_BUDGET // 4) == 768 - 2 * 16
     assert auto_tile(stamped, budget=1) == 16  # never below the size multiple
     steps = enhance(stamped, synthetic_photo(1600, 64))
-    assert next(steps).total == 2  # 1312 px cores: two tiles across, one down
+    assert next(steps).total == 2  # 1504 px cores: two tiles across, one down
     steps.close()

@@ -29,6 +29,7 @@ from enlighten_desktop.engine.providers import (
     providers_for,
     unavailable_notice,
 )
+from tests.model_factory import write_contract_model
 
 
 def test_the_list_always_ends_with_the_cpu():
@@ -137,13 +138,17 @@ def test_a_cpu_session_failing_at_run_time_is_a_model_error(cpu_model, contract_
         run_to_end(enhance(model, synthetic_photo(40, 40)))
 
 
-def test_sessions_keep_the_arena_and_drop_the_memory_pattern_unless_asked(contract_model_path):
-    """The arena (blocks reused from run to run) is on and ONNX Runtime's memory pattern, which only adds a
-    planned block beside it, off; without the arena the pattern is kept. Read back from the real sessions."""
-    default = EnhancerModel.load(contract_model_path, provider="cpu", verify_checksum=False)
-    options = default._session.get_session_options()
-    assert options.enable_cpu_mem_arena and not options.enable_mem_pattern
-    lean = EnhancerModel.load(contract_model_path, provider="cpu", verify_checksum=False,
-                              settings=SessionSettings(memory_arena=False))
-    options = lean._session.get_session_options()
-    assert not options.enable_cpu_mem_arena and options.enable_mem_pattern
+@pytest.mark.parametrize(("precision", "arena"), [("fp32", False), ("int8", True)])
+def test_the_memory_arena_follows_the_models_precision_unless_asked(tmp_path, precision, arena):
+    """fp32 runs without ONNX Runtime's arena (its memory sets the tile); int8 with it and without the memory
+    pattern (faster and smaller). The choice is read from the model's metadata and reaches the session ONNX
+    Runtime really runs; an explicit setting wins."""
+    path = write_contract_model(tmp_path / f"{precision}.onnx", metadata={"enlighten.precision": precision})
+    model = EnhancerModel.load(path, provider="cpu", verify_checksum=False)
+    options = model._session.get_session_options()
+    assert model.settings.memory_arena is arena
+    assert (options.enable_cpu_mem_arena, options.enable_mem_pattern) == (arena, not arena)
+    forced = EnhancerModel.load(path, provider="cpu", verify_checksum=False,
+                                settings=SessionSettings(memory_arena=not arena))
+    options = forced._session.get_session_options()
+    assert (options.enable_cpu_mem_arena, options.enable_mem_pattern) == (not arena, arena)
