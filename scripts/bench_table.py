@@ -52,6 +52,7 @@ from training.evaluate import list_images  # noqa: E402
 from training.metrics import psnr  # noqa: E402
 
 ROWS = ("tiled", "one", "batch", "memory96", "int8", "ui")
+DATA = ROOT.parent / "shared" / "data"
 PHOTO_SETS = ("dev_real", "dev_eval/low", "dev_eval/ref")
 TILED_SIZE = (2048, 1536)
 BIG = (6000, 4000)  # 24 MP
@@ -193,7 +194,7 @@ def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip", nargs="+", choices=ROWS, default=[], help="rows to leave out")
     parser.add_argument("--only", nargs="+", choices=ROWS, help="only these rows")
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data", help="shared data")
+    parser.add_argument("--data", type=Path, default=DATA, help="shared data")
     parser.add_argument("--photos", type=int, help="int8 row: this many photos, evenly spread (default all)")
     parser.add_argument("--batch", type=int, default=3, help="photos in the batch row")
     parser.add_argument("--tile", type=int, help="tiled row: tile size (default: the CLI's automatic one)")

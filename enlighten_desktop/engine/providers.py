@@ -57,14 +57,15 @@ class SessionSettings:
     allocated afresh (page faults on each run); with it, ONNX Runtime's memory pattern (a planned block per
     input shape) is turned off, since it only added memory beside the arena. None (the default) decides by
     the model's precision (:meth:`for_precision`). Measured on 2 cores, one process per setting
-    (scripts/window_memory.py; 24 real photos of 0.3 to 8 MP from bench_table's set through one session):
+    (``scripts/window_memory.py --sides 1536 --photos 24``: one 1536 px window, and 24 real photos of 0.3 to
+    8 MP from bench_table's set through the engine, each a new input shape for the session):
 
-    | model | setting | bytes per window pixel (1536 px) | ms/MP (1536 px) | 24 photos |
+    | model | arena | bytes per window pixel | ms/MP | 24 photos |
     |---|---|---|---|---|
-    | fp32 | arena off | 409 | 813 | 31.4 s |
-    | fp32 | arena on | 605 | 751 | 18.5 s |
-    | int8 | arena off | 257 | 658 | 18.3 s |
-    | int8 | arena on | 202 | 449 | 12.4 s |
+    | fp32 | off | 388 | 947 | 38.0 s |
+    | fp32 | on | 577 | 830 | 24.1 s |
+    | int8 | off | 244 | 632 | 20.2 s |
+    | int8 | on | 177 | 429 | 15.4 s |
 
     int8 gains on every count, so it runs with the arena. fp32 runs without: its gain is large only for
     photos smaller than one window; on camera-sized photos the arena's memory means smaller tiles under the
