@@ -187,25 +187,38 @@ def _tone_loss(low: torch.Tensor, enhanced: torch.Tensor, cfg: LossConfig) -> to
     return loss
 
 
+def _no_harm_l1(nets: Nets, normal: torch.Tensor, autocast: AbstractContextManager) -> torch.Tensor:
+    """L1 between G's output for normal-light crops (with their own attention maps) and those crops."""
+    with autocast:
+        unchanged = nets.g(normal, default_attention((normal + 1.0) * 0.5))
+    return F.l1_loss(unchanged.float(), normal.float())
+
+
 def _warmup_step(
     nets: Nets,
     opts: Optimizers,
     low: torch.Tensor,
     clean_low: torch.Tensor,
+    normal: torch.Tensor,
     config: TrainConfig,
     autocast: AbstractContextManager,
 ) -> dict[str, torch.Tensor]:
     """Supervised warm-start: G toward the tone curve of its input (of ``clean_low``, the input before any
-    darkening or degradation)."""
+    darkening or degradation), plus the no-harm term on ``normal`` when it has a weight."""
     attention = default_attention((low + 1.0) * 0.5)
     with autocast:
         enhanced = nets.g(low, attention)
     loss = _tone_loss(clean_low, enhanced, config.loss)
+    values = {"warmup_l1": loss.detach()}
+    if config.loss.w_no_harm > 0:
+        no_harm = _no_harm_l1(nets, normal, autocast)
+        values["no_harm_l1"] = no_harm.detach()
+        loss = loss + config.loss.w_no_harm * no_harm
     opts.g.zero_grad(set_to_none=True)
     opts.scaler.scale(loss).backward()
     opts.scaler.step(opts.g)
     opts.scaler.update()
-    return {"warmup_l1": loss.detach()}
+    return values
 
 
 def _gan_step(
@@ -253,9 +266,7 @@ def _gan_step(
         extra["tone_l1"] = _tone_loss(clean_low, enhanced, cfg)
         loss_g = loss_g + cfg.w_tone * extra["tone_l1"]
     if cfg.w_no_harm > 0:
-        with autocast:
-            unchanged = nets.g(normal, default_attention((normal + 1.0) * 0.5))
-        extra["no_harm_l1"] = F.l1_loss(unchanged.float(), normal.float())
+        extra["no_harm_l1"] = _no_harm_l1(nets, normal, autocast)
         loss_g = loss_g + cfg.w_no_harm * extra["no_harm_l1"]
     opts.g.zero_grad(set_to_none=True)
     opts.scaler.scale(loss_g).backward()
@@ -424,7 +435,7 @@ def _train(config: TrainConfig, run_dir: Path, ctx: DistContext, *, resume: bool
                 group["lr"] = lr
         autocast = torch.autocast(ctx.device.type, dtype=amp_dtype, enabled=amp_dtype is not None)
         if step < config.optim.warmup_steps:
-            losses = _warmup_step(nets, opts, low, clean_low, config, autocast)
+            losses = _warmup_step(nets, opts, low, clean_low, normal, config, autocast)
         else:
             patch_rng = torch.Generator().manual_seed(_step_seed(config.seed, step, ctx.rank))
             losses = _gan_step(nets, opts, low, clean_low, normal, config, autocast, patch_rng)
