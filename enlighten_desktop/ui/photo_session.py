@@ -45,7 +45,7 @@ from enlighten_desktop.ui.models import EngineConfig, ModelCache
 from enlighten_desktop.ui.photo_edits import PhotoEdits
 from enlighten_desktop.ui.photo_stage import PhotoStage
 from enlighten_desktop.ui.widgets.attention_overlay import heatmap_image
-from enlighten_desktop.ui.workers import GeneratorWorker, WorkerPool, WorkFactory, call_work
+from enlighten_desktop.ui.workers import Delivery, GeneratorWorker, WorkerPool, WorkFactory, call_work
 
 log = logging.getLogger(__name__)
 
@@ -194,8 +194,8 @@ class PhotoSession(QObject):
         side = self.config.preview_side
         worker = GeneratorWorker(factory=call_work(lambda: _read_original(path, side)))
         # Checked by identity: a result for a photo since replaced (even by the same file) is dropped.
-        worker.on_success(lambda original: self._on_original(original) if self.photo is photo else None)
-        worker.on_failure(lambda err: self._on_failed(err) if self.photo is photo else None)
+        Delivery(worker, self, wanted=lambda: self.photo is photo, on_success=self._on_original,
+                 on_failure=self._on_failed)
         worker.signals.done.connect(self._on_reading_done)
         self._reading = worker
         self._reader.start(worker)
@@ -419,13 +419,8 @@ class PhotoSession(QObject):
     def _start(self, factory, on_success) -> None:
         generation = self._generation
         worker = GeneratorWorker(factory=factory)
-        worker.on_success(
-            lambda value: on_success(value) if generation == self._generation else None)
-        worker.on_failure(
-            lambda err: self._on_failed(err) if generation == self._generation else None)
-        worker.signals.progress.connect(
-            lambda done, total, _stage: self.progress.emit(done, total) if generation == self._generation
-            else None)
+        Delivery(worker, self, wanted=lambda: generation == self._generation, on_success=on_success,
+                 on_failure=self._on_failed, on_progress=self.progress.emit)
         worker.signals.done.connect(self._on_work_done)
         self._current = worker
         self._work.start(worker)

@@ -91,6 +91,45 @@ class GeneratorWorker(QRunnable, Generic[Produced]):
         self.signals.progress.emit(step.done, step.total, step.stage.value)
 
 
+class Delivery(QObject, Generic[Result]):
+    """Hands one worker's outcome to callbacks on the GUI thread while ``owner`` lives and ``wanted()`` holds.
+
+    A plain function (a lambda) connected to a worker's signals has no receiver object, so a signal still
+    queued when the owner is deleted (a window closed while its last result is in flight) would run against
+    the deleted owner. This object is the owner's child and the receiver of those signals: Qt deletes it with
+    the owner and drops what is queued for it. ``wanted`` drops outcomes the owner no longer waits for (an
+    older photo's)."""
+
+    def __init__(self, worker: GeneratorWorker[Result], owner: QObject, *, wanted: Callable[[], bool],
+                 on_success: Callable[[Result], object], on_failure: Callable[[Exception], object],
+                 on_progress: Callable[[int, int], object] | None = None) -> None:
+        super().__init__(owner)
+        self._wanted = wanted
+        self._on_success = on_success
+        self._on_failure = on_failure
+        self._on_progress = on_progress
+        worker.on_success(self._succeeded)
+        worker.on_failure(self._failed)
+        if on_progress is not None:
+            worker.signals.progress.connect(self._progressed)
+        worker.signals.done.connect(self.deleteLater)  # queued after the outcome, so it is delivered first
+
+    @Slot(object)
+    def _succeeded(self, value: Result) -> None:
+        if self._wanted():
+            self._on_success(value)
+
+    @Slot(object)
+    def _failed(self, error: Exception) -> None:
+        if self._wanted():
+            self._on_failure(error)
+
+    @Slot(int, int, str)
+    def _progressed(self, done: int, total: int, _stage: str) -> None:
+        if self._on_progress is not None and self._wanted():
+            self._on_progress(done, total)
+
+
 class WorkerPool(QObject):
     """A QThreadPool plus the live workers, kept referenced until they report ``done``."""
 
