@@ -221,6 +221,9 @@ def _info(args: argparse.Namespace, out: TextIO) -> int:
           f"size multiple {c.size_multiple}, receptive margin {c.receptive_margin} px, "
           f"tile margin {c.tile_margin} px, auto tile {auto_tile(model)} px, "
           f"{c.params:,} parameters", file=out)
+    gate = c.exposure_gate
+    print("  exposure gate: none (every photo gets the full attention)" if gate is None else
+          f"  exposure gate: full attention up to mean luma {gate.low:g}, none from {gate.high:g}", file=out)
     print(f"  SHA-256 {model.sha256}", file=out)
     print(f"Running on: {model.provider.active}", file=out)
     if model.provider.fallback_reason:

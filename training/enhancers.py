@@ -42,11 +42,37 @@ def to_uint8(image01: np.ndarray) -> np.ndarray:
     return np.round(np.clip(image01, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-def contract_inputs(image01: np.ndarray) -> dict[str, np.ndarray]:
+def exposure_gain(image01: np.ndarray, gate: tuple[float, float] | None) -> float:
+    """The contract's exposure gate (``enlighten.exposure_gate`` = ``low,high``): 1 - smoothstep((m - low) /
+    (high - low)) for the mean luma601 m of the whole image, so 1 up to ``low`` and 0 from ``high``; 1
+    without a gate. image01: [H, W, 3] float RGB in [0, 1]."""
+    if gate is None:
+        return 1.0
+    low, high = gate
+    mean = float(np.tensordot(image01.reshape(-1, 3).sum(axis=0, dtype=np.float64), LUMA601, axes=1))
+    t = min(1.0, max(0.0, (mean / (image01.shape[0] * image01.shape[1]) - low) / (high - low)))
+    return 1.0 - t * t * (3.0 - 2.0 * t)
+
+
+def parse_gate(text: str | None) -> tuple[float, float] | None:
+    """``"0.25,0.45"`` -> (0.25, 0.45); None or "" (no gate) -> None; ValueError when malformed."""
+    if not text:
+        return None
+    parts = [float(v) for v in text.replace(" ", "").split(",")]
+    if len(parts) != 2 or not 0.0 <= parts[0] < parts[1] <= 1.0:
+        raise ValueError(f"exposure gate '{text}' is not 'low,high' with 0 <= low < high <= 1")
+    return parts[0], parts[1]
+
+
+def contract_inputs(image01: np.ndarray, gate: tuple[float, float] | None = None) -> dict[str, np.ndarray]:
     """[H, W, 3] float RGB in [0, 1] -> the contract's inputs by name: ``image`` [1, 3, H, W] float32 in
-    [-1, 1] and ``attention`` [1, 1, H, W] float32 = 1 - luma601 (unpadded)."""
+    [-1, 1] and ``attention`` [1, 1, H, W] float32 = (1 - luma601) times the exposure ``gate``'s gain
+    (unpadded)."""
     chw = np.ascontiguousarray(image01.transpose(2, 0, 1), dtype=np.float32)[None]
     attention = 1.0 - np.tensordot(LUMA601.astype(np.float32), chw[0], axes=1)[None, None]
+    gain = exposure_gain(image01, gate)
+    if gain != 1.0:
+        attention *= np.float32(gain)
     return {"image": chw * 2.0 - 1.0, "attention": attention}
 
 
@@ -74,6 +100,7 @@ class OnnxEnhancer:
                 f"{self.metadata.get('enlighten.contract')!r})"
             )
         self.size_multiple = int(self.metadata["enlighten.size_multiple"])
+        self.gate = parse_gate(self.metadata.get("enlighten.exposure_gate"))
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         """[H, W, 3] uint8 RGB -> enhanced [H, W, 3] uint8 RGB."""
@@ -82,7 +109,7 @@ class OnnxEnhancer:
     def enhance01(self, image01: np.ndarray) -> np.ndarray:
         """[H, W, 3] float RGB in [0, 1] -> enhanced [H, W, 3] float32 in [0, 1] (clamped, unrounded)."""
         h, w = image01.shape[:2]
-        feeds = {name: self._pad(x) for name, x in contract_inputs(image01).items()}
+        feeds = {name: self._pad(x) for name, x in contract_inputs(image01, self.gate).items()}
         (enhanced,) = self.session.run(["enhanced"], feeds)
         out = (np.clip(enhanced[0, :, :h, :w], -1.0, 1.0) + 1.0) / 2.0
         return out.transpose(1, 2, 0)

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from training.checkpoint import load_generator
+from training.enhancers import parse_gate
 from training.models.generator import SIZE_MULTIPLE, count_parameters, default_attention
 from training.onnx_files import set_metadata, write_sha256
 from training.quantize import add_int8_arguments, write_int8
@@ -48,14 +49,24 @@ class ParityError(RuntimeError):
     """The exported graph does not compute what the PyTorch generator computes."""
 
 
+DEFAULT_EXPOSURE_GATE = "0.25,0.45"
+"""The mean luma below which a photo gets the full attention and above which none (docs/MODEL_CONTRACT.md).
+From the training folders, not the dev sets: every train_low photo's mean luma is at most 0.26 (SICE
+under-exposed frames: below 0.20), and 0.45 is about the median of train_normal (0.44) and of the
+well-exposed SICE frames (0.49)."""
+
+
 def contract_metadata(
-    *, precision: str, info: dict, width: int, params: int, name: str, version: str, trained_on: str | None
+    *, precision: str, info: dict, width: int, params: int, name: str, version: str, trained_on: str | None,
+    exposure_gate: str | None = DEFAULT_EXPOSURE_GATE,
 ) -> dict[str, str]:
     """The ``enlighten.*`` metadata of docs/MODEL_CONTRACT.md (all values strings).
 
     ``info`` is the checkpoint's info (``backbone``, ``trained_on``; see training/checkpoint.py).
+    ``exposure_gate``: ``low,high`` of the photo-level attention gain; None: no gate (the paper's attention).
     """
-    return {
+    gate = {} if exposure_gate is None else {"enlighten.exposure_gate": exposure_gate}
+    return gate | {
         "enlighten.contract": CONTRACT_VERSION,
         "enlighten.model_name": name,
         "enlighten.model_version": version,
@@ -160,7 +171,28 @@ def build_parser() -> argparse.ArgumentParser:
     add("--model-name", default="enlightengan")
     add("--model-version", help="default: YYYY.MM.DD of today")
     add("--trained-on", help="data summary for the metadata (default: the checkpoint's)")
+    add_gate_argument(parser)
     return parser
+
+
+def add_gate_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--exposure-gate", type=gate_option, default=DEFAULT_EXPOSURE_GATE, metavar="LOW,HIGH|none",
+        help="photo-level attention gain: full below mean luma LOW, none above HIGH (default: %(default)s); "
+        "'none': the paper's attention on every photo")
+
+
+def gate_option(text: str) -> str | None:
+    """``--exposure-gate``'s value: ``low,high`` checked and normalised, or None for "none"."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        gate = parse_gate(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    if gate is None:
+        raise argparse.ArgumentTypeError("give LOW,HIGH or none")
+    return f"{gate[0]:g},{gate[1]:g}"
 
 
 def main(argv: list[str]) -> int:
@@ -184,6 +216,7 @@ def main(argv: list[str]) -> int:
         name=args.model_name,
         version=args.model_version or datetime.date.today().strftime("%Y.%m.%d"),
         trained_on=args.trained_on,
+        exposure_gate=args.exposure_gate,
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     export_onnx(generator, args.output, metadata=contract_metadata(precision="fp32", **fields))

@@ -8,10 +8,11 @@ from pathlib import Path
 import onnx
 
 
-def set_metadata(path: Path, metadata: dict[str, str]) -> None:
-    """Add or replace the model metadata ``metadata`` in the ONNX file at ``path``; validate the file."""
+def set_metadata(path: Path, metadata: dict[str, str], *, remove: tuple[str, ...] = ()) -> None:
+    """Add or replace the model metadata ``metadata`` in the ONNX file at ``path``, and drop the keys
+    ``remove``; validate the file."""
     model = onnx.load(str(path))
-    kept = [p for p in model.metadata_props if p.key not in metadata]
+    kept = [p for p in model.metadata_props if p.key not in metadata and p.key not in remove]
     del model.metadata_props[:]
     model.metadata_props.extend(kept)
     for key, value in metadata.items():

@@ -8,15 +8,20 @@ default map keeps its detail where nothing was painted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image
 
 # Rec. 601 luma weights, negated so that the sum accumulates -Y without a second full-size temporary.
 _NEG_LUMA_601 = (np.float32(-0.299), np.float32(-0.587), np.float32(-0.114))
+_LUMA_601 = np.array([0.299, 0.587, 0.114])
+_MEAN_ROWS = 256  # rows per strip when averaging a photo's luma: no full-size temporary
 
 
-def default_attention(rgb: np.ndarray) -> np.ndarray:
-    """rgb: H x W x 3 float32 in [0, 1] -> H x W float32 in [0, 1], ``1 - (0.299 R + 0.587 G + 0.114 B)``.
+def default_attention(rgb: np.ndarray, gain: float = 1.0) -> np.ndarray:
+    """rgb: H x W x 3 float32 in [0, 1] -> H x W float32 in [0, 1], ``(1 - (0.299 R + 0.587 G + 0.114 B))``
+    times ``gain``, the photo's exposure gain (``ExposureGate.gain``; 1 without a gate).
 
     Element-wise, one channel after the other: a pixel's value does not depend on the array it is part of,
     so the map of a tile's window equals that window of the whole image's map (the engine computes it per
@@ -26,7 +31,54 @@ def default_attention(rgb: np.ndarray) -> np.ndarray:
         term = rgb[..., channel] * _NEG_LUMA_601[channel]
         attention += term
     attention += 1.0
-    return np.clip(attention, 0.0, 1.0, out=attention)
+    np.clip(attention, 0.0, 1.0, out=attention)
+    if gain != 1.0:
+        attention *= np.float32(gain)
+    return attention
+
+
+def mean_luma(rgb: np.ndarray) -> float:
+    """The mean Rec. 601 luma of every pixel of ``rgb`` (H x W x 3 float32 [0, 1]), summed in float64."""
+    total = 0.0
+    for top in range(0, rgb.shape[0], _MEAN_ROWS):
+        strip = rgb[top:top + _MEAN_ROWS]
+        total += float(np.tensordot(strip.sum(axis=(0, 1), dtype=np.float64), _LUMA_601, axes=1))
+    return total / max(1, int(rgb.shape[0]) * int(rgb.shape[1]))
+
+
+@dataclass(frozen=True)
+class ExposureGate:
+    """A photo-level gain on the attention map, declared by a model (``enlighten.exposure_gate``).
+
+    A convolutional generator run tile by tile sees a neighbourhood, never the whole photo, so it cannot tell
+    a dark corner of a well-exposed photo from a dark photo, and lifts both. The engine sees the whole photo:
+    it scales the map by ``1 - smoothstep((m - low) / (high - low))``, m the photo's mean luma, so a dark
+    photo (m <= low) keeps the paper's attention and a well-exposed one (m >= high) is left as it is. The
+    user's brush edit is added after the gain: painting still brightens a bright photo."""
+
+    low: float
+    high: float
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.low < self.high <= 1.0:
+            raise ValueError(f"exposure gate needs 0 <= low < high <= 1, got {self.low}, {self.high}")
+
+    @classmethod
+    def parse(cls, text: str) -> ExposureGate:
+        """``"0.25,0.45"`` -> ExposureGate(0.25, 0.45); ValueError when malformed."""
+        parts = text.replace(" ", "").split(",")
+        if len(parts) != 2:
+            raise ValueError(f"exposure gate '{text}' is not 'low,high'")
+        return cls(float(parts[0]), float(parts[1]))
+
+    def gain_at(self, mean: float) -> float:
+        """The gain for a photo of mean luma ``mean``: 1 up to ``low``, 0 from ``high``, smooth between."""
+        t = min(1.0, max(0.0, (mean - self.low) / (self.high - self.low)))
+        return 1.0 - t * t * (3.0 - 2.0 * t)
+
+    def gain(self, rgb: np.ndarray) -> float:
+        """The gain for the photo ``rgb`` (H x W x 3 float32 [0, 1]), the whole photo, never one tile."""
+        return self.gain_at(mean_luma(rgb))
 
 
 def apply_attention_edit(attention: np.ndarray, edit: np.ndarray) -> np.ndarray:
@@ -50,8 +102,9 @@ def resize_plane(plane: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.asarray(image.resize((width, height), method), dtype=np.float32)
 
 
-def edited_attention(rgb: np.ndarray, edit: np.ndarray) -> np.ndarray:
-    """The attention for ``rgb`` (H x W x 3 float32 [0, 1]) with a user ``edit`` (h x w float32 in [-1, 1],
-    painted at any resolution, e.g. on a preview) resized to H x W and applied: H x W float32 [0, 1]."""
+def edited_attention(rgb: np.ndarray, edit: np.ndarray, gain: float = 1.0) -> np.ndarray:
+    """The attention for ``rgb`` (H x W x 3 float32 [0, 1]; its exposure ``gain`` applied) with a user
+    ``edit`` (h x w float32 in [-1, 1], painted at any resolution, e.g. on a preview) resized to H x W and
+    applied: H x W float32 [0, 1]."""
     height, width = rgb.shape[:2]
-    return apply_attention_edit(default_attention(rgb), resize_plane(edit, width, height))
+    return apply_attention_edit(default_attention(rgb, gain), resize_plane(edit, width, height))

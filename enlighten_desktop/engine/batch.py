@@ -130,7 +130,7 @@ def run_batch(
             index = todo.pop(0)
             source, root = items[index]
             writer = NewFiles(options, root=root, originals=originals)
-            return index, writer, reads.submit(open_item, source, writer)
+            return index, writer, reads.submit(open_item, source, writer, gate=model.contract.exposure_gate)
 
         opening = open_next()
         writing: tuple[Path, Future[ItemResult]] | None = None  # the item before, while it is written

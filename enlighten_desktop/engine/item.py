@@ -17,7 +17,7 @@ from typing import Protocol, TypeGuard
 
 import numpy as np
 
-from enlighten_desktop.engine.attention import default_attention, edited_attention
+from enlighten_desktop.engine.attention import ExposureGate, default_attention, edited_attention
 from enlighten_desktop.engine.imageio import LoadedImage, read_image
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.pipeline import (
@@ -112,17 +112,24 @@ def develop(
     """Enhance ``image`` at full resolution with its default attention plus ``attention_edit`` (h x w float32
     in [-1, 1] at any resolution, e.g. painted on a preview; resized to the photo). Yields the tiles'
     Progress; raises ModelError, CancelledError."""
-    attention = _attention_for(image, attention_edit)
+    attention = _attention_for(image, model.contract.exposure_gate, attention_edit)
     result = yield from enhance(model, image.rgb, attention=attention, tile=tile, cancel=cancel)
     return Developed(image=image, stamp=stamp, result=result, model_sha256=model.sha256, tile=tile,
                      edit=edit_digest(attention_edit))
 
 
-def _attention_for(image: LoadedImage, attention_edit: np.ndarray | None) -> np.ndarray | None:
-    """The full-size attention map with the user's edit applied; None (the default map) without one."""
+def _attention_for(
+    image: LoadedImage, gate: ExposureGate | None, attention_edit: np.ndarray | None
+) -> np.ndarray | None:
+    """The full-size attention map (``gate``'s gain applied) with the user's edit; None (the default map)
+    without an edit."""
     if not is_painted(attention_edit):
         return None
-    return edited_attention(image.rgb, attention_edit)
+    return edited_attention(image.rgb, attention_edit, _gain(image, gate))
+
+
+def _gain(image: LoadedImage, gate: ExposureGate | None) -> float:
+    return 1.0 if gate is None else gate.gain(image.rgb)
 
 
 class Writer(Protocol):
@@ -164,15 +171,18 @@ class Opened:
     attention: np.ndarray | None  # the edited map, or the default one when the writer saves it; else None
 
 
-def open_item(source: Path, writer: Writer, *, attention_edit: np.ndarray | None = None) -> Opened:
+def open_item(
+    source: Path, writer: Writer, *, gate: ExposureGate | None, attention_edit: np.ndarray | None = None
+) -> Opened:
     """The first stage of ``process_item``: ``writer.prepare``, read, ``writer.accept``; the attention map
-    when it is edited or written. Raises what those raise (no model runs here: safe in a reading thread)."""
+    (with the model's exposure ``gate``) when it is edited or written. Raises what those raise (no model
+    runs here: safe in a reading thread)."""
     writer.prepare(source)
     image, stamp = read_photo(source)
     writer.accept(image)
-    attention = _attention_for(image, attention_edit)
+    attention = _attention_for(image, gate, attention_edit)
     if attention is None and writer.writes_attention:
-        attention = default_attention(image.rgb)
+        attention = default_attention(image.rgb, _gain(image, gate))
     return Opened(source=source, image=image, stamp=stamp, attention=attention)
 
 
@@ -209,7 +219,7 @@ def process_item(
         blended = apply_strength(result.original, result.enhanced, strength)  # the reused result is kept
         written = writer.write(reuse.image, reuse.stamp, blended, result.attention)
         return ItemResult(source, Status.DONE, output=written, message=page_note(reuse.image))
-    opened = open_item(source, writer, attention_edit=attention_edit)
+    opened = open_item(source, writer, gate=model.contract.exposure_gate, attention_edit=attention_edit)
     yield from enhance_in_place(model, opened.image.rgb, attention=opened.attention, strength=strength,
                                 tile=tile, cancel=cancel)
     return write_item(opened, writer)

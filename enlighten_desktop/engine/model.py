@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from enlighten_desktop.engine.attention import ExposureGate
 from enlighten_desktop.engine.errors import ModelError
 from enlighten_desktop.engine.providers import (
     CPU,
@@ -56,6 +57,7 @@ class ModelContract:
     width: int
     params: int
     trained_on: str
+    exposure_gate: ExposureGate | None = None  # the photo-level gain on the default attention; None: none
 
     @classmethod
     def from_metadata(cls, meta: dict[str, str], path: Path) -> ModelContract:
@@ -88,11 +90,17 @@ class ModelContract:
                 width=int(meta.get("enlighten.width", "0")),
                 params=int(meta.get("enlighten.params", "0")),
                 trained_on=meta.get("enlighten.trained_on", ""),
+                exposure_gate=_exposure_gate(meta.get("enlighten.exposure_gate")),
             )
         except (KeyError, ValueError) as exc:
             raise ModelError(
                 f"{path} has incomplete or malformed model metadata ({exc}); re-export the model."
             ) from exc
+
+
+def _exposure_gate(text: str | None) -> ExposureGate | None:
+    """The optional ``enlighten.exposure_gate`` field; absent or empty: no gate (ValueError if malformed)."""
+    return ExposureGate.parse(text) if text else None
 
 
 def default_model_path(precision: str = "fp32") -> Path:
@@ -165,6 +173,12 @@ class EnhancerModel:
         # One model is shared by the app's worker threads: the CPU fallback replaces the session (and the
         # report) once, under this lock, however many threads saw the GPU session fail.
         self._fallback_lock = threading.Lock()
+
+    def attention_gain(self, rgb: np.ndarray) -> float:
+        """The gain this model's exposure gate gives the default attention of the photo ``rgb`` (H x W x 3
+        float32 [0, 1], the whole photo); 1 for a model without a gate."""
+        gate = self.contract.exposure_gate
+        return 1.0 if gate is None else gate.gain(rgb)
 
     @classmethod
     def load(

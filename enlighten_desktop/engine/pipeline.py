@@ -104,17 +104,18 @@ def _check_attention(rgb: np.ndarray, attention: np.ndarray | None) -> np.ndarra
 
 
 def _run_tile(
-    model: EnhancerModel, rgb: np.ndarray, attention: np.ndarray | None, tile: Tile, strength: np.float32,
+    model: EnhancerModel, rgb: np.ndarray, attention: np.ndarray | float, tile: Tile, strength: np.float32,
     out: np.ndarray,
 ) -> None:
     """Enhance one tile of ``rgb`` (still the original around the tile) and write its core, blended with the
-    original by ``strength`` (apply_strength's arithmetic), into ``out`` (core-sized H x W x 3 float32)."""
+    original by ``strength`` (apply_strength's arithmetic), into ``out`` (core-sized H x W x 3 float32).
+    ``attention``: the photo's map, or the photo's exposure gain for the default map of the window."""
     window = read_window(rgb, tile.window)
     image = np.empty((1, 3, *window.shape[:2]), dtype=np.float32)
     np.multiply(window.transpose(2, 0, 1), 2.0, out=image[0])
     image -= 1.0
-    if attention is None:
-        att = default_attention(window)[None, None]
+    if isinstance(attention, float):
+        att = default_attention(window, attention)[None, None]
     else:
         att = np.ascontiguousarray(read_window(attention, tile.window))[None, None]
     rows, cols = tile.core_in_window
@@ -166,6 +167,8 @@ def enhance_in_place(
     tile_rows = [list(row) for _, row in groupby(tiles, key=lambda each: each.core[0].start)]
     first_read = [_first_row_read(row, height) for row in tile_rows[1:]] + [height]
     s = np.float32(np.clip(strength, 0.0, 1.0))
+    # The default map's exposure gain comes from the whole photo, before any tile is written back.
+    per_tile = model.attention_gain(rgb) if attention is None else attention
     held: Held = []
     done = 0
     yield Progress(0, len(tiles), Stage.TILES)
@@ -175,7 +178,7 @@ def enhance_in_place(
         for each in row:
             if cancel is not None and cancel.cancelled:
                 raise CancelledError("Enhancement cancelled.")
-            _run_tile(model, rgb, attention, each, s, strip[:, each.core[1]])
+            _run_tile(model, rgb, per_tile, each, s, strip[:, each.core[1]])
             done += 1
             yield Progress(done, len(tiles), Stage.TILES)
         held.append((core_rows.start, strip))
@@ -208,10 +211,10 @@ def enhance(
     image and the attention map used (the default one, full size, when ``attention`` is None)."""
     _check_image(rgb)
     attention = _check_attention(rgb, attention)
+    used = default_attention(rgb, model.attention_gain(rgb)) if attention is None else attention
     out = rgb.copy()
-    provider = yield from enhance_in_place(model, out, attention=attention, tile=tile, margin=margin,
+    provider = yield from enhance_in_place(model, out, attention=used, tile=tile, margin=margin,
                                            cancel=cancel)
-    used = default_attention(rgb) if attention is None else attention
     return EnhanceResult(original=rgb, enhanced=out, attention=used, provider=provider)
 
 

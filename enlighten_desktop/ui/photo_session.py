@@ -22,10 +22,12 @@ from PySide6.QtCore import QObject, QPointF, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
 from enlighten_desktop.engine.attention import (
+    ExposureGate,
     apply_attention_edit,
     default_attention,
     resize_plane,
 )
+from enlighten_desktop.engine.errors import EnlightenError
 from enlighten_desktop.engine.imageio import LoadedImage, read_reduced_jpeg
 from enlighten_desktop.engine.item import (
     Developed,
@@ -80,8 +82,20 @@ def _read_original(path: Path, preview_side: int) -> Original:
     return Original(image=image, stamp=stamp, before=display_pyramid(image.rgb, smallest_side=preview_side))
 
 
-def _load(path: Path, preview_side: int, kept_edit: np.ndarray | None) -> tuple[LoadedPhoto, Original | None]:
-    """The proxy, and the original when it had to be read whole to make the proxy (not a JPEG)."""
+def preview_gate(models: ModelCache, config: EngineConfig) -> ExposureGate | None:
+    """The exposure gate of the model that previews with ``config`` (loading it, as the preview will); None
+    when it declares none or cannot load (the photo is still shown; the preview reports the error)."""
+    try:
+        return models.get(config.preview_model(), provider=config.provider, device=config.device).contract \
+            .exposure_gate
+    except EnlightenError:
+        return None
+
+
+def _load(path: Path, preview_side: int, kept_edit: np.ndarray | None,
+          gate: ExposureGate | None) -> tuple[LoadedPhoto, Original | None]:
+    """The proxy, and the original when it had to be read whole to make the proxy (not a JPEG). The proxy's
+    attention has ``gate``'s gain, from the proxy's mean luma (the full-size run takes it from the photo)."""
     reduced = read_reduced_jpeg(path, min_side=preview_side)
     original = _read_original(path, preview_side) if reduced is None else None
     if original is not None:
@@ -91,7 +105,7 @@ def _load(path: Path, preview_side: int, kept_edit: np.ndarray | None) -> tuple[
         assert reduced is not None
         rgb, width, height = reduced.rgb, reduced.width, reduced.height
     proxy = resize_rgb(rgb, *fit_size(width, height, preview_side))
-    attention = default_attention(proxy)
+    attention = default_attention(proxy, 1.0 if gate is None else gate.gain(proxy))
     edit = None
     if kept_edit is not None:
         # Resized only when the preview size was changed in the preferences since the edit was painted.
@@ -160,8 +174,9 @@ class PhotoSession(QObject):
         self._full_wanted = False
         self.edits.keep_developed(None)  # the photo left is no longer on screen: its result is not kept
         self.stage_changed.emit(PhotoStage.LOADING)
-        kept, side = self.edits.edit(path), self.config.preview_side
-        self._start(call_work(lambda: _load(path, side, kept)), self._on_loaded)
+        kept, config, models = self.edits.edit(path), self.config, self.models
+        self._start(call_work(lambda: _load(path, config.preview_side, kept, preview_gate(models, config))),
+                    self._on_loaded)
 
     def _keep_edit(self) -> None:
         """Put the brush's edit where the queue sees it (after a stroke, an undo, a reset)."""
@@ -169,9 +184,13 @@ class PhotoSession(QObject):
             self.edits.keep_edit(self.path, self.brush.edit if self.brush.has_edits else None)
 
     def set_config(self, config: EngineConfig) -> None:
-        """New model, device or tile size: re-run the current photo with it."""
+        """New model, device or tile size: re-run the current photo with it (opened again for another
+        preview model: its exposure gate may give the proxy's attention another gain)."""
+        reopen = self.path is not None and config.preview_model() != self.config.preview_model()
         self.config = config
-        if self.photo is not None:
+        if reopen and self.path is not None:
+            self.open(self.path)
+        elif self.photo is not None:
             self.render()
 
     @Slot(object)

@@ -91,6 +91,16 @@ def test_info_reports_model_checksum_and_the_provider_that_runs(contract_model_p
     assert "test-enhancer 0.0.1, fp32, contract 1" in run.stdout
     assert hashlib.sha256(contract_model_path.read_bytes()).hexdigest() in run.stdout
     assert "Running on: CPUExecutionProvider" in run.stdout and "DmlExecutionProvider" in run.stdout
+    assert "exposure gate: none" in run.stdout
+
+
+def test_info_reports_the_models_exposure_gate(tmp_path):
+    from tests.model_factory import write_contract_model
+
+    model = write_contract_model(tmp_path / "gated.onnx", metadata={"enlighten.exposure_gate": "0.25,0.45"})
+    run = cli("info", "--model", model)
+    assert run.returncode == 0, run.stderr
+    assert "exposure gate: full attention up to mean luma 0.25, none from 0.45" in run.stdout
 
 
 def test_bench_reports_speed_memory_and_tiled_agreement(contract_model_path):

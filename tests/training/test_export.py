@@ -137,6 +137,7 @@ def test_contract_inputs_outputs_and_metadata(exported: dict[str, Path]) -> None
             "enlighten.width": str(WIDTH),
             "enlighten.params": str(count_parameters(AttentionUNet(width=WIDTH))),
             "enlighten.trained_on": "synthetic test data",
+            "enlighten.exposure_gate": "0.25,0.45",  # the default gate, in fp32 and carried to int8
         }
 
 

@@ -155,3 +155,33 @@ def test_the_brush_edit_reaches_the_full_size_run_too(make_window, qtbot, settin
     assert window.session.result_is_full and after.attention.shape == (192, 256)
     assert (after.attention[18:30, 20:41] - before.attention[18:30, 20:41]).min() > 0.5
     assert np.array_equal(after.attention[150:, 180:], before.attention[150:, 180:])
+
+
+def test_a_gated_model_leaves_a_well_exposed_photo_and_the_overlay_says_so(make_window, qtbot,
+                                                                            tmp_path) -> None:
+    from PIL import Image
+
+    from enlighten_desktop.ui.widgets.attention_overlay import HEAT_LUT
+    from tests.model_factory import write_contract_model
+
+    model = write_contract_model(tmp_path / "gated.onnx", metadata={"enlighten.exposure_gate": "0.25,0.45"})
+    rng = np.random.default_rng(3)
+    bright = tmp_path / "photos" / "bright.png"
+    bright.parent.mkdir()
+    Image.fromarray(rng.integers(120, 200, (192, 256, 3), dtype=np.uint8)).save(bright)
+    window = make_window(model_path=model)
+    overlays = []
+    window.session.overlay_ready.connect(overlays.append)
+    wait_ready(qtbot, window, lambda: window.add_paths([bright]))
+    assert window.session.result_is_full
+    result = window.session.result
+    # The preview's proxy attention, the full-size run's map and the overlay all carry the photo's gain 0.
+    assert window.session.photo.proxy_attention.max() == 0.0
+    assert result.attention.max() == 0.0
+    assert np.abs(result.enhanced - result.original).max() < 1e-6
+    # The heat map is attention 0's colour everywhere: "left as is".
+    assert (qimage_array(overlays[0])[..., :3] == HEAT_LUT[0]).all()
+    dark = write_photo(tmp_path / "photos" / "dark.jpg")  # mean luma about 0.2: the full attention
+    wait_ready(qtbot, window, lambda: window.add_paths([dark]))
+    assert window.session.photo.proxy_attention.max() > 0.5
+    assert window.session.result.enhanced.mean() > window.session.result.original.mean() + 0.05
