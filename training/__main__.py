@@ -97,6 +97,7 @@ _OPTIONS: dict[str, tuple[str | None, str, Any, str]] = {
     "tone_local_contrast": ("loss", "tone_local_contrast", float, "edge-aware local contrast in the target"),
     "tone_local_radius": ("loss", "tone_local_radius", int, "radius in pixels of that local contrast"),
     "tone_local_coring": ("loss", "tone_local_coring", float, "noise sigmas that local contrast spares"),
+    "tone_chroma_radius": ("loss", "tone_chroma_radius", int, "radius smoothing the target's colour noise"),
     "w_tone": ("loss", "w_tone", float, "tone-curve L1 kept in the GAN phase (0 = paper)"),
     "w_tone_edges": ("loss", "w_tone_edges", float, "L1 on pixel differences added to the tone-curve L1"),
     "lr": ("optim", "lr", float, "Adam learning rate"),

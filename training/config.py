@@ -106,6 +106,7 @@ class LossConfig:
     tone_local_contrast: float = 0.0  # edge-aware local contrast added to the target (losses.local_contrast)
     tone_local_radius: int = 16
     tone_local_coring: float = 0.0  # spares detail below this many noise sigmas (losses.local_contrast)
+    tone_chroma_radius: int = 0  # > 0: radius smoothing the target's colour noise (losses.smooth_chroma)
     w_tone: float = 0.0
     # Weight of an L1 on the horizontal and vertical pixel differences, added to every tone-curve L1: plain L1
     # lets the generator blur fine detail at little cost, and NIQE (like the eye) punishes the blur.
@@ -126,6 +127,8 @@ class LossConfig:
                 "tone_local_contrast and tone_local_coring must be >= 0 and tone_local_radius >= 1, got "
                 f"{self.tone_local_contrast}, {self.tone_local_coring} and {self.tone_local_radius}"
             )
+        if self.tone_chroma_radius < 0:
+            raise ValueError(f"tone_chroma_radius must be >= 0, got {self.tone_chroma_radius}")
         if self.tone_keep_colour > 0 and self.tone_fixed_gamma <= 0:
             raise ValueError("tone_keep_colour needs a fixed curve (tone_fixed_gamma > 0)")
 

@@ -103,17 +103,40 @@ varies more than this (an edge such as a lamp against the night) is kept in the 
 boost and no halo; texture below it is boosted. 1e-2 is a luma standard deviation of 0.1."""
 
 
-def guided_base(luma: torch.Tensor, radius: int, eps: float = LOCAL_CONTRAST_EPS) -> torch.Tensor:
-    """The guided filter of ``luma`` [N, 1, H, W] by itself (He et al., TPAMI 2013): a box-smoothed base layer
-    that follows strong edges instead of blurring across them."""
+def guided_filter(guide: torch.Tensor, source: torch.Tensor, radius: int, eps: float) -> torch.Tensor:
+    """The guided filter of ``source`` [N, C, H, W] by ``guide`` [N, 1, H, W] (He et al., TPAMI 2013): per
+    window, the best linear function of the guide; edges of the guide stay sharp in the output, variation of
+    the source that the guide does not share (noise) is smoothed away. ``eps`` is the guide's edge threshold
+    (a variance)."""
 
     def box(t: torch.Tensor) -> torch.Tensor:
         return F.avg_pool2d(t, 2 * radius + 1, stride=1, padding=radius, count_include_pad=False)
 
-    mean = box(luma)
-    variance = box(luma * luma) - mean * mean
-    a = variance / (variance + eps)
-    return box(a) * luma + box(mean - a * mean)
+    mean_guide, mean_source = box(guide), box(source)
+    variance = box(guide * guide) - mean_guide * mean_guide
+    a = (box(guide * source) - mean_guide * mean_source) / (variance + eps)
+    return box(a) * guide + box(mean_source - a * mean_guide)
+
+
+def guided_base(luma: torch.Tensor, radius: int, eps: float = LOCAL_CONTRAST_EPS) -> torch.Tensor:
+    """The guided filter of ``luma`` [N, 1, H, W] by itself: a box-smoothed base layer that follows strong
+    edges instead of blurring across them."""
+    return guided_filter(luma, luma, radius, eps)
+
+
+CHROMA_EPS = 1e-3
+"""Luma edge threshold (a variance; a luma standard deviation of about 0.03) of :func:`smooth_chroma`: colour
+edges that come with a luma edge at least this strong stay sharp; colour speckle on flat luma is smoothed."""
+
+
+def smooth_chroma(image: torch.Tensor, radius: int) -> torch.Tensor:
+    """``image`` [N, 3, H, W] in [0, 1] with its chroma (RGB minus luma) guided-filtered by its luma over
+    ``radius`` pixels, the luma kept exactly: lifted night shots show their sensor noise as coloured
+    blotches, which a viewer reads as damage, while the same noise in luma reads as grain (and NIQE, which
+    scores luma only, is blind to the chroma)."""
+    luma = luma601(image)
+    chroma = guided_filter(luma, image - luma, radius, CHROMA_EPS)
+    return (luma + chroma).clamp(0.0, 1.0)
 
 
 def noise_sigma(luma: torch.Tensor) -> torch.Tensor:
@@ -152,6 +175,7 @@ def tone_curve_target(
     local_amount: float = 0.0,
     local_radius: int = 16,
     local_coring: float = 0.0,
+    chroma_radius: int = 0,
 ) -> torch.Tensor:
     """A smooth global tone curve of each input, applied to each channel: one gamma per image, chosen so the
     image's mean luma reaches about ``target_mean`` and kept in [``min_gamma``, 1] so the curve never darkens
@@ -175,7 +199,7 @@ def tone_curve_target(
     ``local_amount`` > 0 then adds edge-aware local contrast over ``local_radius`` pixels
     (:func:`local_contrast`). A global curve flattens texture in the lifted shadows; this restores it without
     the halos an unsharp mask draws around light sources; ``local_coring`` keeps it off the noise of noisy
-    night shots.
+    night shots. ``chroma_radius`` > 0 finally smooths the target's colour noise (:func:`smooth_chroma`).
 
     low: [N, 3, H, W] in [-1, 1]. Returns the curved images [N, 3, H, W] in [-1, 1], with no gradient.
     """
@@ -196,4 +220,6 @@ def tone_curve_target(
         curved = _s_curve(x, contrast * lift)
     if local_amount > 0:
         curved = local_contrast(curved, local_amount, local_radius, local_coring)
+    if chroma_radius > 0:
+        curved = smooth_chroma(curved, chroma_radius)
     return curved * 2.0 - 1.0

@@ -179,6 +179,7 @@ def _tone_loss(low: torch.Tensor, enhanced: torch.Tensor, cfg: LossConfig) -> to
         local_amount=cfg.tone_local_contrast,
         local_radius=cfg.tone_local_radius,
         local_coring=cfg.tone_local_coring,
+        chroma_radius=cfg.tone_chroma_radius,
     )
     enhanced = enhanced.float()
     loss = F.l1_loss(enhanced, target)

@@ -18,8 +18,10 @@ from training.losses import (
     relativistic_lsgan_g,
     sample_patch_corners,
     sfp_loss,
+    smooth_chroma,
     tone_curve_target,
 )
+from training.models.generator import luma601
 
 
 def test_relativistic_lsgan_by_hand_is_halved_as_in_the_authors_code() -> None:
@@ -206,3 +208,31 @@ def test_coring_spares_noise_and_still_boosts_a_clean_frame_in_full() -> None:
     clean = (0.3 + 0.02 * torch.sin(ramp * 1.3))[None, None, None, :].expand(1, 3, 96, 96)
     assert noise_sigma(clean[:, :1]).item() < 1e-3
     assert torch.allclose(local_contrast(clean, 1.6, 8, coring=1.0), local_contrast(clean, 1.6, 8), atol=2e-3)
+
+
+def test_smooth_chroma_removes_colour_speckle_keeps_luma_and_colour_edges() -> None:
+    generator = torch.Generator().manual_seed(2)
+    # Left half a dull red, right half a brighter blue (a colour edge WITH a luma edge); on top, per-pixel
+    # colour noise that leaves the luma nearly flat (the speckle of a lifted night shot).
+    image = torch.empty(1, 3, 64, 64)
+    image[..., :32] = torch.tensor([0.45, 0.2, 0.2]).view(1, 3, 1, 1)
+    image[..., 32:] = torch.tensor([0.3, 0.5, 0.9]).view(1, 3, 1, 1)
+    speckle = 0.05 * torch.randn(1, 3, 64, 64, generator=generator)
+    speckle -= luma601(speckle)  # chroma only
+    noisy = (image + speckle).clamp(0, 1)
+    smoothed = smooth_chroma(noisy, 4)
+    assert torch.allclose(luma601(smoothed), luma601(noisy), atol=1e-5)
+    interior = (..., slice(8, 56), slice(4, 28))
+    assert (smoothed - image)[interior].abs().mean() < 0.3 * (noisy - image)[interior].abs().mean()
+    # The colour edge stays where it is: two pixels from it each side still has its own colour.
+    assert torch.allclose(smoothed[0, :, 8:56, 29].mean(dim=1), image[0, :, 0, 0], atol=0.03)
+    assert torch.allclose(smoothed[0, :, 8:56, 34].mean(dim=1), image[0, :, 0, 63], atol=0.03)
+
+
+def test_tone_target_chroma_smoothing_is_off_by_default() -> None:
+    low = torch.rand(2, 3, 48, 48, generator=torch.Generator().manual_seed(3)) * 0.4 - 1.0
+    plain = tone_curve_target(low, fixed_gamma=0.3)
+    assert torch.equal(plain, tone_curve_target(low, fixed_gamma=0.3, chroma_radius=0))
+    smoothed = tone_curve_target(low, fixed_gamma=0.3, chroma_radius=3)
+    assert not torch.allclose(plain, smoothed, atol=1e-3)
+    assert torch.allclose(luma601((smoothed + 1) / 2), luma601((plain + 1) / 2), atol=1e-4)
