@@ -9,13 +9,16 @@ The time until the first result (the preview) is on screen is reported too. With
 photo of ``--size`` is written to a temporary folder. The model defaults to
 the shipped one, else the test suite's small contract model (so the number measures the UI, not the model).
 Settings are the defaults of a fresh install (preview side, tile), kept in a temporary folder.
-``--profile`` also prints where the GUI thread spent its time (cProfile on that thread only).
+``--profile`` also prints where the GUI thread spent its time (cProfile on that thread only). Python's
+garbage collections are timed too (a full one holds the GIL, so no thread runs Python meanwhile): the
+report says how many full collections ran, the longest, and whether the longest stall overlapped one.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import logging
 import os
 import pstats
@@ -59,8 +62,7 @@ def main() -> int:
     args = parse()
     from PySide6.QtCore import QSettings, QTimer
 
-    from enlighten_desktop.ui.app import make_application
-    from enlighten_desktop.ui.main_window import MainWindow
+    from enlighten_desktop.ui.app import make_application, start_main_window
     from enlighten_desktop.ui.settings import AppSettings
 
     _app = make_application()  # held for the whole run: Qt needs the application object alive
@@ -72,9 +74,9 @@ def main() -> int:
             photo = write_synthetic(work / f"synthetic_{width}x{height}.jpg", width, height)
         settings = AppSettings(store=QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat))
         settings.queue_state_path = work / "queue.json"
-        window = MainWindow(settings=settings, model_path=model_path(args.model, work))
+        # As the app starts it (start_main_window: what it does after the window is built is measured too).
+        window = start_main_window([], app=_app, settings=settings, model_path=model_path(args.model, work))
         window.resize(1400, 900)
-        window.show()
         wait_until(lambda: window.isVisible())
 
         gaps: list[tuple[float, float, str]] = []  # (gap ms, seconds since start, stage)
@@ -89,6 +91,16 @@ def main() -> int:
             gaps.append(((now - last) * 1000, now - start, stage[0]))
             last = now
 
+        collections: list[tuple[int, float, float]] = []  # (generation, start, end) in seconds since start
+        collecting: list[float] = []
+
+        def on_collection(phase: str, info: dict[str, int]) -> None:
+            now = time.perf_counter() - start
+            if phase == "start":
+                collecting[:] = [now]
+            elif collecting:
+                collections.append((info["generation"], collecting[0], now))
+
         timer = QTimer(interval=TICK_MS)
         timer.timeout.connect(tick)
         profiler = cProfile.Profile() if args.profile else None
@@ -96,11 +108,13 @@ def main() -> int:
         if profiler is not None:
             profiler.enable()
         start = last = time.perf_counter()
+        gc.callbacks.append(on_collection)
         window.add_paths([photo])
         wait_until(lambda: window.session.result_is_full and window.session.idle, timeout_s=600)
         if profiler is not None:
             profiler.disable()
         timer.stop()
+        gc.callbacks.remove(on_collection)
         total = time.perf_counter() - start
         shape = window.session.result.enhanced.shape
         window.close()
@@ -113,6 +127,12 @@ def main() -> int:
     log.info("max event-loop stall: %.1f ms", worst[0][0])
     log.info("longest gaps (ms @ s, stage): %s",
              ", ".join(f"{ms:.0f} @ {at:.1f} {st}" for ms, at, st in worst))
+    full = [(end - begin) * 1000 for generation, begin, end in collections if generation == 2]
+    gap_ms, gap_end, _ = worst[0]
+    overlapping = any(begin < gap_end and end > gap_end - gap_ms / 1000 for _, begin, end in collections)
+    log.info("garbage collections: %d, %d full (longest %.1f ms); the longest stall %s one",
+             len(collections), len(full), max(full, default=0.0),
+             "overlapped" if overlapping else "did not overlap")
     if profiler is not None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
     return 0
