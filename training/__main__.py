@@ -100,6 +100,7 @@ _OPTIONS: dict[str, tuple[str | None, str, Any, str]] = {
     "tone_chroma_radius": ("loss", "tone_chroma_radius", int, "radius smoothing the target's colour noise"),
     "w_tone": ("loss", "w_tone", float, "tone-curve L1 kept in the GAN phase (0 = paper)"),
     "w_tone_edges": ("loss", "w_tone_edges", float, "L1 on pixel differences added to the tone-curve L1"),
+    "w_tone_chroma_edges": ("loss", "w_tone_chroma_edges", float, "the same on the chroma (colour speckle)"),
     "lr": ("optim", "lr", float, "Adam learning rate"),
     "epochs_constant": ("optim", "epochs_constant", int, "epochs at constant lr"),
     "epochs_decay": ("optim", "epochs_decay", int, "epochs of linear decay to 0"),

@@ -111,6 +111,9 @@ class LossConfig:
     # Weight of an L1 on the horizontal and vertical pixel differences, added to every tone-curve L1: plain L1
     # lets the generator blur fine detail at little cost, and NIQE (like the eye) punishes the blur.
     w_tone_edges: float = 0.0
+    # The same on the chroma (RGB minus luma) alone: colour speckle is a small share of the RGB differences,
+    # so the plain edge term lets the network keep it; this weighs it on its own.
+    w_tone_chroma_edges: float = 0.0
 
     def __post_init__(self) -> None:
         if self.backbone not in BACKBONES:

@@ -48,7 +48,7 @@ from training.losses import (
     tone_curve_target,
 )
 from training.models.discriminators import global_discriminator, local_discriminator
-from training.models.generator import AttentionUNet, count_parameters, default_attention
+from training.models.generator import AttentionUNet, count_parameters, default_attention, luma601
 from training.monitor import Progress, Scalars, write_sample_sheet
 
 log = logging.getLogger("training")
@@ -167,7 +167,8 @@ def _set_requires_grad(modules: tuple[nn.Module, ...], flag: bool) -> None:
 
 def _tone_loss(low: torch.Tensor, enhanced: torch.Tensor, cfg: LossConfig) -> torch.Tensor:
     """L1 between G's output and a smooth global tone curve of its own input, plus ``w_tone_edges`` times the
-    L1 between their horizontal and vertical pixel differences."""
+    L1 between their horizontal and vertical pixel differences and ``w_tone_chroma_edges`` times the same on
+    their chroma (RGB minus luma)."""
     target = tone_curve_target(
         low,
         target_mean=cfg.tone_target_mean,
@@ -185,6 +186,9 @@ def _tone_loss(low: torch.Tensor, enhanced: torch.Tensor, cfg: LossConfig) -> to
     loss = F.l1_loss(enhanced, target)
     if cfg.w_tone_edges > 0:
         loss = loss + cfg.w_tone_edges * edge_l1(enhanced, target)
+    if cfg.w_tone_chroma_edges > 0:
+        chroma_edges = edge_l1(enhanced - luma601(enhanced), target - luma601(target))
+        loss = loss + cfg.w_tone_chroma_edges * chroma_edges
     return loss
 
 

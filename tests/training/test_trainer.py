@@ -243,3 +243,23 @@ def test_a_run_with_the_papers_vgg16_at_stride_8_and_vary(
     train(config, tmp_path / "run")
     info = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["info"]
     assert info["backbone"] == "vgg16:relu5_1/s8/imagenet_no_mean"
+
+
+def test_the_chroma_edge_term_weighs_colour_speckle_and_nothing_else(tiny_config: TrainConfig) -> None:
+    from training.models.generator import luma601
+
+    generator = torch.Generator().manual_seed(4)
+    # Flat crops: the target and the output have no edges, so every edge the noise adds counts in full.
+    low = torch.full((2, 3, 32, 32), -0.6)
+    output = torch.zeros(2, 3, 32, 32)
+    speckle = 0.05 * torch.randn(2, 3, 32, 32, generator=generator)
+    colour_only = speckle - luma601(speckle)
+    grey_only = luma601(speckle).expand(-1, 3, -1, -1)  # the same change in R, G and B: chroma untouched
+    plain = replace(tiny_config.loss, w_tone_chroma_edges=0.0)
+    weighted = replace(plain, w_tone_chroma_edges=8.0)
+
+    def rise(loss_config, noise: torch.Tensor) -> float:
+        return (_tone_loss(low, output + noise, loss_config) - _tone_loss(low, output, loss_config)).item()
+
+    assert rise(weighted, grey_only) == pytest.approx(rise(plain, grey_only), abs=1e-6)
+    assert rise(weighted, colour_only) > rise(plain, colour_only) + 0.05
