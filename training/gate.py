@@ -17,7 +17,10 @@ KEY = "enlighten.exposure_gate"
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training gate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m training gate",
+        description="Set (or remove) the exposure gate of exported models without re-exporting them "
+        "(docs/MODEL_CONTRACT.md); the checksum files beside each model are rewritten.")
     parser.add_argument("models", nargs="+", type=Path, metavar="MODEL", help="exported .onnx files")
     add_gate_argument(parser)
     args = parser.parse_args(argv)
