@@ -210,7 +210,9 @@ def check_writable_folder(folder: Path) -> None:
     probe = folder / f"{TEMP_PREFIX}{secrets.token_hex(4)}-probe{TEMP_SUFFIX}"
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        probe.unlink()
+        # Once made, the probe has answered. It may already be gone: a save in this folder on another thread
+        # (the batch writes one photo while it prepares the next) removes unlocked temporaries it finds.
+        probe.unlink(missing_ok=True)
     except OSError as err:
         raise ImageWriteError(f"Cannot save in {folder}: {_reason(err)}.") from err
 

@@ -18,7 +18,7 @@ from enlighten_desktop.engine.errors import ImageWriteError
 from enlighten_desktop.engine.imageio import read_image, write_image
 from enlighten_desktop.engine.item import ItemResult
 from enlighten_desktop.engine.outputs import OutputOptions
-from enlighten_desktop.engine.safewrite import clean_stale_temporaries
+from enlighten_desktop.engine.safewrite import check_writable_folder, clean_stale_temporaries
 from tests.engine.test_batch import run_all, save_photo
 from tests.faults import DiskFullAfter, sha256, temporaries
 
@@ -122,3 +122,20 @@ def test_the_next_save_in_a_folder_cleans_its_leftovers(tmp_path, photo):
     source = read_image(photo)
     write_image(folder / "x.jpg", source.rgb, metadata=source.metadata)
     assert not dead.exists()
+
+
+def test_a_writable_folder_passes_even_when_a_concurrent_save_cleans_the_probe_away(tmp_path, monkeypatch):
+    # The batch prepares the next photo (this probe) while the photo before is saved into the same folder,
+    # and that save removes the unlocked temporaries it finds: seen in CI as "Cannot save in ...: No such
+    # file or directory" for a photo that was then never enhanced.
+    real_open = os.open
+
+    def open_then_clean(path, flags, mode=0o777):
+        descriptor = real_open(path, flags, mode)
+        if flags & os.O_EXCL:  # the probe being made (the cleaner opens files too, to test their locks)
+            assert clean_stale_temporaries(tmp_path) == [tmp_path / os.path.basename(path)]
+        return descriptor
+
+    monkeypatch.setattr(os, "open", open_then_clean)
+    check_writable_folder(tmp_path)
+    assert list(tmp_path.iterdir()) == []
