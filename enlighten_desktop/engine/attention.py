@@ -76,9 +76,12 @@ class ExposureGate:
         t = min(1.0, max(0.0, (mean - self.low) / (self.high - self.low)))
         return 1.0 - t * t * (3.0 - 2.0 * t)
 
-    def gain(self, rgb: np.ndarray) -> float:
-        """The gain for the photo ``rgb`` (H x W x 3 float32 [0, 1]), the whole photo, never one tile."""
-        return self.gain_at(mean_luma(rgb))
+
+
+def exposure_gain(gate: ExposureGate | None, rgb: np.ndarray) -> float:
+    """The gain ``gate`` gives the default attention of the photo ``rgb`` (H x W x 3 float32 [0, 1]: the
+    whole photo, never one tile); 1 without a gate."""
+    return 1.0 if gate is None else gate.gain_at(mean_luma(rgb))
 
 
 def apply_attention_edit(attention: np.ndarray, edit: np.ndarray) -> np.ndarray:

@@ -17,7 +17,12 @@ from typing import Protocol, TypeGuard
 
 import numpy as np
 
-from enlighten_desktop.engine.attention import ExposureGate, default_attention, edited_attention
+from enlighten_desktop.engine.attention import (
+    ExposureGate,
+    default_attention,
+    edited_attention,
+    exposure_gain,
+)
 from enlighten_desktop.engine.imageio import LoadedImage, read_image
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.pipeline import (
@@ -125,11 +130,7 @@ def _attention_for(
     without an edit."""
     if not is_painted(attention_edit):
         return None
-    return edited_attention(image.rgb, attention_edit, _gain(image, gate))
-
-
-def _gain(image: LoadedImage, gate: ExposureGate | None) -> float:
-    return 1.0 if gate is None else gate.gain(image.rgb)
+    return edited_attention(image.rgb, attention_edit, exposure_gain(gate, image.rgb))
 
 
 class Writer(Protocol):
@@ -182,7 +183,7 @@ def open_item(
     writer.accept(image)
     attention = _attention_for(image, gate, attention_edit)
     if attention is None and writer.writes_attention:
-        attention = default_attention(image.rgb, _gain(image, gate))
+        attention = default_attention(image.rgb, exposure_gain(gate, image.rgb))
     return Opened(source=source, image=image, stamp=stamp, attention=attention)
 
 

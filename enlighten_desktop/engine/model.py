@@ -174,12 +174,6 @@ class EnhancerModel:
         # report) once, under this lock, however many threads saw the GPU session fail.
         self._fallback_lock = threading.Lock()
 
-    def attention_gain(self, rgb: np.ndarray) -> float:
-        """The gain this model's exposure gate gives the default attention of the photo ``rgb`` (H x W x 3
-        float32 [0, 1], the whole photo); 1 for a model without a gate."""
-        gate = self.contract.exposure_gate
-        return 1.0 if gate is None else gate.gain(rgb)
-
     @classmethod
     def load(
         cls,

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from enlighten_desktop.engine.attention import default_attention
+from enlighten_desktop.engine.attention import default_attention, exposure_gain
 from enlighten_desktop.engine.errors import CancelledError
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.providers import ProviderReport
@@ -168,7 +168,7 @@ def enhance_in_place(
     first_read = [_first_row_read(row, height) for row in tile_rows[1:]] + [height]
     s = np.float32(np.clip(strength, 0.0, 1.0))
     # The default map's exposure gain comes from the whole photo, before any tile is written back.
-    per_tile = model.attention_gain(rgb) if attention is None else attention
+    per_tile = exposure_gain(model.contract.exposure_gate, rgb) if attention is None else attention
     held: Held = []
     done = 0
     yield Progress(0, len(tiles), Stage.TILES)
@@ -211,11 +211,12 @@ def enhance(
     image and the attention map used (the default one, full size, when ``attention`` is None)."""
     _check_image(rgb)
     attention = _check_attention(rgb, attention)
-    used = default_attention(rgb, model.attention_gain(rgb)) if attention is None else attention
+    if attention is None:
+        attention = default_attention(rgb, exposure_gain(model.contract.exposure_gate, rgb))
     out = rgb.copy()
-    provider = yield from enhance_in_place(model, out, attention=used, tile=tile, margin=margin,
+    provider = yield from enhance_in_place(model, out, attention=attention, tile=tile, margin=margin,
                                            cancel=cancel)
-    return EnhanceResult(original=rgb, enhanced=out, attention=used, provider=provider)
+    return EnhanceResult(original=rgb, enhanced=out, attention=attention, provider=provider)
 
 
 def run_to_end(steps: Generator[Step, None, Result], on_step: Callable[[Step], None] | None = None) -> Result:

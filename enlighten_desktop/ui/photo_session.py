@@ -25,6 +25,7 @@ from enlighten_desktop.engine.attention import (
     ExposureGate,
     apply_attention_edit,
     default_attention,
+    exposure_gain,
     resize_plane,
 )
 from enlighten_desktop.engine.errors import EnlightenError
@@ -86,10 +87,10 @@ def preview_gate(models: ModelCache, config: EngineConfig) -> ExposureGate | Non
     """The exposure gate of the model that previews with ``config`` (loading it, as the preview will); None
     when it declares none or cannot load (the photo is still shown; the preview reports the error)."""
     try:
-        return models.get(config.preview_model(), provider=config.provider, device=config.device).contract \
-            .exposure_gate
+        model = models.get(config.preview_model(), provider=config.provider, device=config.device)
     except EnlightenError:
         return None
+    return model.contract.exposure_gate
 
 
 def _load(path: Path, preview_side: int, kept_edit: np.ndarray | None,
@@ -105,7 +106,7 @@ def _load(path: Path, preview_side: int, kept_edit: np.ndarray | None,
         assert reduced is not None
         rgb, width, height = reduced.rgb, reduced.width, reduced.height
     proxy = resize_rgb(rgb, *fit_size(width, height, preview_side))
-    attention = default_attention(proxy, 1.0 if gate is None else gate.gain(proxy))
+    attention = default_attention(proxy, exposure_gain(gate, proxy))
     edit = None
     if kept_edit is not None:
         # Resized only when the preview size was changed in the preferences since the edit was painted.

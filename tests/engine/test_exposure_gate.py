@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from enlighten_desktop.cli import main as cli_main
-from enlighten_desktop.engine.attention import ExposureGate, default_attention, mean_luma
+from enlighten_desktop.engine.attention import ExposureGate, default_attention, exposure_gain, mean_luma
 from enlighten_desktop.engine.errors import ModelError
 from enlighten_desktop.engine.item import develop, read_photo
 from enlighten_desktop.engine.model import EnhancerModel
@@ -65,8 +65,8 @@ def test_models_without_a_gate_keep_the_papers_attention(plain: EnhancerModel, g
     assert plain.contract.exposure_gate is None
     assert gated.contract.exposure_gate == ExposureGate(0.25, 0.45)
     bright = photo(0.55)
-    assert plain.attention_gain(bright) == 1.0
-    assert gated.attention_gain(bright) == 0.0
+    assert exposure_gain(plain.contract.exposure_gate, bright) == 1.0
+    assert exposure_gain(gated.contract.exposure_gate, bright) == 0.0
 
 
 def test_a_well_exposed_photo_comes_back_unchanged_and_a_dark_one_is_lifted_as_before(
@@ -87,7 +87,7 @@ def test_tiles_use_the_photos_gain_not_their_own(gated: EnhancerModel) -> None:
     # Mean luma 0.35 (gain 0.5) made of a dark half (tiles there would get gain 1 from their own mean) and
     # a bright half (gain 0): only the photo-level gain makes tiled equal to whole.
     rgb = np.concatenate([photo(0.12, seed=4), photo(0.58, seed=5)])
-    gain = gated.attention_gain(rgb)
+    gain = exposure_gain(gated.contract.exposure_gate, rgb)
     assert 0.3 < gain < 0.7
     whole = run_to_end(enhance(gated, rgb, tile=0))
     tiled = run_to_end(enhance(gated, rgb, tile=64))
