@@ -12,6 +12,7 @@ from pathlib import Path
 from enlighten_desktop.engine.errors import ModelError
 from enlighten_desktop.engine.model import EnhancerModel, default_model_path
 from enlighten_desktop.engine.providers import PROVIDER_ALIASES, SessionSettings
+from enlighten_desktop.engine.smoothing import MAX_LEVELS, check_levels
 
 
 def strength(text: str) -> float:
@@ -23,6 +24,24 @@ def strength(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text!r}")
     return value
+
+
+def smoothing(text: str) -> float:
+    """Shadow smoothing in 8-bit levels, from 0 (off) to ``smoothing.MAX_LEVELS``."""
+    try:
+        return check_levels(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of levels from 0 to {MAX_LEVELS:g}, not {text!r}") from None
+
+
+def add_smoothing_arg(parser: argparse.ArgumentParser) -> None:
+    """``--smooth-shadows LEVELS``, for every sub-command that enhances."""
+    parser.add_argument(
+        "--smooth-shadows", type=smoothing, default=0.0, metavar="LEVELS", dest="smoothing",
+        help="before the lift, smooth the 8-bit steps and compression blocks of the shadows: each pixel "
+        f"moves by at most LEVELS of 255 (0 = off, the default; up to {MAX_LEVELS:g}; 1 to 2 for blocky "
+        "phone photos)")
 
 
 def int_range(low: int, high: int | None = None) -> Callable[[str], int]:

@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     enh.add_argument("-o", "--output", type=Path, help="output folder (default: beside each photo)")
     enh.add_argument("--recursive", action="store_true", help="include sub-folders (mirrored in -o)")
     enh.add_argument("--strength", type=arguments.strength, default=1.0, help="0 = original, 1 = full effect")
+    arguments.add_smoothing_arg(enh)
     arguments.add_tile_arg(enh)
     enh.add_argument("--format", choices=sorted(f.value.lower() for f in WRITABLE_FORMATS),
                      help="output format (default: the source's)")
@@ -173,9 +174,11 @@ def _enhance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         check_output_folders({state_file.parent: 0})
     model = arguments.load_model(args)
     _notice_fallback(model, err)
-    settings = batch_settings(model, options, strength=args.strength, tile=args.tile)
+    settings = batch_settings(model, options, strength=args.strength, tile=args.tile,
+                              smoothing=args.smoothing)
     state = BatchState.open(state_file, settings=settings, inputs=originals) if state_file else None
-    batch = run_batch(model, items, options, state=state, strength=args.strength, tile=args.tile)
+    batch = run_batch(model, items, options, state=state, strength=args.strength, smoothing=args.smoothing,
+                      tile=args.tile)
     results = _follow(batch, len(items), err)
     if state is not None:
         state.discard()  # finished: a later run is a new batch, not a resume

@@ -1,40 +1,50 @@
-"""The dark side at 100%: colour speckle and luma detail of real night photos, and crops to look at.
+"""The dark side at 100%: colour speckle and luma detail of real night photos, crops to look at, and NIQE/PSNR
+of a scored set, per model and shadow-smoothing level, through the app's own engine.
 
 NIQE scores luma only and reads grain as texture, so it cannot tell a clean lift from one that turns sensor
-noise into coloured blotches. This script measures what it misses, on the large frames of a folder of real
-night photos (``shared/data/dev_real``: frames of at least --min-megapixels), through each model given:
+noise and compression blocks into blotches. On the large frames of a folder of real night photos
+(``shared/data/dev_real``: frames of at least --min-megapixels), each method (model x --smoothing level) is
+measured on a 640 px centre crop:
 
 - **chroma detail**: the mean absolute difference, in 8-bit levels, between the output's chroma (RGB minus
-  Rec. 601 luma) and its 7x7 box mean, on a 640 px centre crop: colour speckle and blotches. Lower is cleaner.
-- **luma detail**: the same for luma: grain and texture, which a lift should keep.
+  Rec. 601 luma) and its 7x7 box mean: colour speckle and blotches. Lower is cleaner.
+- **luma detail**: the same for luma: grain, blocks and texture together.
 
-It also writes a sheet of 256 px crops at 100% from the darkest scenes and two mid ones, one frame each
-(input | each model): the pictures the numbers stand for. Models run through
-``training.enhancers.OnnxEnhancer`` (exposure gate included, no tiles, no JPEG deblocking: PNG frames).
+It writes a sheet of 256 px crops at 100% from the darkest scenes and two mid ones, one frame each (input |
+each method): the pictures the numbers stand for. With --scored FOLDER (and --ref), it also scores every
+image of that folder at full size as ``training evaluate`` does (NIQE, PSNR against the reference, mean
+luma), so that what smoothing costs there is measured. Methods run as ``enlighten-desktop enhance`` does
+(``EnhancerModel``, exposure gate, ``pipeline.enhance`` with the automatic tile), on 8-bit pixels as read.
 
-    python scripts/dark_side.py resources/models/enlightengan.onnx RUN.onnx --folder ../shared/data/dev_real \
-        --out /tmp/dark_side
+    python scripts/dark_side.py resources/models/enlightengan.onnx --smoothing 0 1 2 \\
+        --folder ../shared/data/dev_real --scored ../shared/data/dev_eval/low \\
+        --ref ../shared/data/dev_eval/ref --out /tmp/dark_side
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from scipy.ndimage import uniform_filter
 
+from enlighten_desktop.engine.model import EnhancerModel
+from enlighten_desktop.engine.pipeline import enhance, run_to_end
 from training.contact_sheet import contact_sheet
-from training.enhancers import OnnxEnhancer
-from training.evaluate import list_images, load_rgb, markdown_table
-from training.metrics import mean_luma
+from training.enhancers import to_uint8
+from training.evaluate import find_reference, list_images, load_rgb, markdown_table
+from training.metrics import mean_luma, psnr
+from training.niqe import niqe
 
 LUMA_601 = np.array([0.299, 0.587, 0.114], np.float32)
 DETAIL_CROP = 640
 SHEET_CROP = 256
 SPECKLE_BOX = 7
+Method = Callable[[np.ndarray], np.ndarray]  # uint8 RGB -> uint8 RGB
 
 
 def centre(rgb: np.ndarray, side: int) -> np.ndarray:
@@ -55,7 +65,7 @@ def detail(rgb: np.ndarray) -> tuple[float, float]:
     return float(np.abs(chroma - chroma_mean).mean()), float(np.abs(luma - luma_mean).mean())
 
 
-def large_frames(folder: Path, min_pixels: float) -> list[Path]:
+def frames_of_at_least(folder: Path, min_pixels: float) -> list[Path]:
     """The images of ``folder`` with at least ``min_pixels`` pixels (header read only)."""
     frames = []
     for path in list_images(folder):
@@ -65,51 +75,108 @@ def large_frames(folder: Path, min_pixels: float) -> list[Path]:
     return frames
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("models", nargs="+", type=Path, help="exported .onnx files")
-    parser.add_argument("--folder", type=Path, default=Path("../shared/data/dev_real"))
-    parser.add_argument("--min-megapixels", type=float, default=1.5)
-    parser.add_argument("--sheet-scenes", type=int, default=3, help="darkest scenes on the sheet (+ two mid)")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    models = {path.stem: OnnxEnhancer(path=path, threads=args.threads) for path in args.models}
-    if len(models) != len(args.models):
-        parser.error("give models whose file names differ: they name the table's rows")
-    frames = large_frames(args.folder, args.min_megapixels * 1e6)
-    if not frames:
-        parser.error(f"no frame of at least {args.min_megapixels} MP in {args.folder}")
-    sums = {name: np.zeros(2) for name in ["input", *models]}
+def engine_method(model: EnhancerModel, smoothing: float) -> Method:
+    """``model`` with ``smoothing`` through the engine, as the app and the CLI run it."""
+
+    def run(rgb: np.ndarray) -> np.ndarray:
+        image = rgb.astype(np.float32) / 255.0
+        return to_uint8(run_to_end(enhance(model, image, smoothing=smoothing)).enhanced)
+
+    return run
+
+
+def detail_table(frames: list[Path], methods: dict[str, Method]) -> tuple[list[dict[str, str]], list[float]]:
+    """Mean chroma and luma detail per method (and of the input) over ``frames``' centre crops; the crops'
+    mean luma."""
+    sums = {name: np.zeros(2) for name in ["input", *methods]}
     brightness = []
     for path in frames:
         crop = centre(load_rgb(path), DETAIL_CROP)
         brightness.append(mean_luma(crop))
         sums["input"] += detail(crop)
-        for name, model in models.items():
-            sums[name] += detail(model(crop))
+        for name, method in methods.items():
+            sums[name] += detail(method(crop))
     rows = [{"method": name, "chroma detail (levels)": f"{total[0] / len(frames):.3f}",
              "luma detail (levels)": f"{total[1] / len(frames):.3f}"} for name, total in sums.items()]
-    header = f"{len(frames)} frames of at least {args.min_megapixels} MP from {args.folder}\n\n"
-    table = header + markdown_table(rows)
-    (args.out / "dark_side.md").write_text(table)
-    sys.stdout.write(table)
-    # One frame per scene (dev_real names a scene by the file name up to its first "_"), darkest first.
+    return rows, brightness
+
+
+def crop_sheet(frames: list[Path], brightness: list[float], methods: dict[str, Method], scenes_shown: int
+               ) -> tuple[Image.Image, list[str]]:
+    """100% crops of the darkest scenes and two mid ones (dev_real names a scene by the file name up to its
+    first "_"), input | each method; the frames' names."""
     by_scene: dict[str, int] = {}
     for index in np.argsort(brightness).tolist():
         by_scene.setdefault(frames[index].name.split("_")[0], index)
     scenes = list(by_scene.values())
-    shown = scenes[: args.sheet_scenes] + scenes[len(scenes) // 2 : len(scenes) // 2 + 2]
+    shown = scenes[:scenes_shown] + scenes[len(scenes) // 2 : len(scenes) // 2 + 2]
     sheet = []
     for index in shown:
-        # The model sees 1.5x the crop, so the crop's edges are not the network's image edges.
+        # The methods see 1.5x the crop, so the crop's edges are not the network's image edges.
         context = centre(load_rgb(frames[index]), SHEET_CROP * 3 // 2)
-        outputs = [context, *(model(context) for model in models.values())]
+        outputs = [context, *(method(context) for method in methods.values())]
         sheet.append([centre(each, SHEET_CROP) for each in outputs])
-    contact_sheet(["input (100%)", *models], sheet).save(args.out / "dark_side_crops.jpg", quality=92)
-    names = ", ".join(frames[i].name for i in shown)
-    sys.stdout.write(f"crops: {args.out / 'dark_side_crops.jpg'} ({names})\n")
+    return contact_sheet(["input (100%)", *methods], sheet), [frames[i].name for i in shown]
+
+
+def scored_table(folder: Path, ref: Path | None, methods: dict[str, Method]) -> list[dict[str, str]]:
+    """Mean NIQE, PSNR against the paired reference (when ``ref`` is given) and mean luma per method over
+    every image of ``folder``, at full size."""
+    references = {} if ref is None else {p.stem: p for p in list_images(ref)}
+    scores: dict[str, list[tuple[float, float, float]]] = {name: [] for name in methods}
+    for path in list_images(folder):
+        rgb = load_rgb(path)
+        reference_path = find_reference(path, references)
+        reference = None if reference_path is None else load_rgb(reference_path)
+        for name, method in methods.items():
+            out = method(rgb)
+            paired = np.nan if reference is None else psnr(out, reference)
+            scores[name].append((niqe(out), paired, mean_luma(out)))
+    rows = []
+    for name, values in scores.items():
+        niqe_mean, luma_mean = np.mean([v[0] for v in values]), np.mean([v[2] for v in values])
+        paired_values = [v[1] for v in values if not np.isnan(v[1])]
+        paired = f"{np.mean(paired_values):.2f}" if paired_values else ""
+        rows.append({"method": name, "NIQE": f"{niqe_mean:.3f}", "PSNR": paired,
+                     "mean luma": f"{luma_mean:.3f}"})
+    return rows
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("models", nargs="+", type=Path, help="exported .onnx files")
+    parser.add_argument("--smoothing", type=float, nargs="+", default=[0.0],
+                        help="shadow smoothing levels to run each model with (0 = off)")
+    parser.add_argument("--folder", type=Path, default=Path("../shared/data/dev_real"))
+    parser.add_argument("--min-megapixels", type=float, default=1.5)
+    parser.add_argument("--sheet-scenes", type=int, default=3, help="darkest scenes on the sheet (+ two mid)")
+    parser.add_argument("--scored", type=Path, help="a folder to score at full size (NIQE, PSNR, luma)")
+    parser.add_argument("--ref", type=Path, help="references of --scored, paired by name as in evaluate")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    methods = {}
+    for path in args.models:
+        model = EnhancerModel.load(path, provider="cpu")
+        for level in args.smoothing:
+            name = path.stem if level == 0 else f"{path.stem} smoothing {level:g}"
+            methods[name] = engine_method(model, level)
+    if len(methods) != len(args.models) * len(args.smoothing):
+        parser.error("give models whose file names differ and smoothing levels that differ: they name rows")
+    frames = frames_of_at_least(args.folder, args.min_megapixels * 1e6)
+    if not frames:
+        parser.error(f"no frame of at least {args.min_megapixels} MP in {args.folder}")
+    rows, brightness = detail_table(frames, methods)
+    report = (f"{len(frames)} frames of at least {args.min_megapixels} MP from {args.folder}, "
+              f"{DETAIL_CROP} px centre crops\n\n" + markdown_table(rows))
+    sheet, names = crop_sheet(frames, brightness, methods, args.sheet_scenes)
+    sheet.save(args.out / "dark_side_crops.jpg", quality=92)
+    report += f"\ncrops: {args.out / 'dark_side_crops.jpg'} ({', '.join(names)})\n"
+    if args.scored is not None:
+        scored = scored_table(args.scored, args.ref, methods)
+        report += f"\n{args.scored}, full size\n\n" + markdown_table(scored)
+    (args.out / "dark_side.md").write_text(report)
+    sys.stdout.write(report)
     return 0
 
 

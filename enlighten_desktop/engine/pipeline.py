@@ -24,6 +24,8 @@ from enlighten_desktop.engine.attention import default_attention, exposure_gain
 from enlighten_desktop.engine.errors import CancelledError
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.providers import ProviderReport
+from enlighten_desktop.engine.smoothing import REACH as SMOOTHING_REACH
+from enlighten_desktop.engine.smoothing import check_levels, smooth_shadows
 from enlighten_desktop.engine.textenum import TextEnum
 from enlighten_desktop.engine.tiling import Tile, plan_tiles, read_window, reflect_indices, window_side_for
 
@@ -105,19 +107,22 @@ def _check_attention(rgb: np.ndarray, attention: np.ndarray | None) -> np.ndarra
 
 def _run_tile(
     model: EnhancerModel, rgb: np.ndarray, attention: np.ndarray | float, tile: Tile, strength: np.float32,
-    out: np.ndarray,
+    out: np.ndarray, *, smoothing: float = 0.0,
 ) -> None:
     """Enhance one tile of ``rgb`` (still the original around the tile) and write its core, blended with the
     original by ``strength`` (apply_strength's arithmetic), into ``out`` (core-sized H x W x 3 float32).
-    ``attention``: the photo's map, or the photo's exposure gain for the default map of the window."""
+    ``attention``: the photo's map, or the photo's exposure gain for the default map of the window.
+    ``smoothing`` > 0: the model sees the window with its shadows smoothed by that many levels (``smoothing``
+    module); the blend is still with the original."""
     window = read_window(rgb, tile.window)
-    image = np.empty((1, 3, *window.shape[:2]), dtype=np.float32)
-    np.multiply(window.transpose(2, 0, 1), 2.0, out=image[0])
-    image -= 1.0
     if isinstance(attention, float):
         att = default_attention(window, attention)[None, None]
     else:
         att = np.ascontiguousarray(read_window(attention, tile.window))[None, None]
+    seen = smooth_shadows(window, att[0, 0], smoothing) if smoothing else window
+    image = np.empty((1, 3, *window.shape[:2]), dtype=np.float32)
+    np.multiply(seen.transpose(2, 0, 1), 2.0, out=image[0])
+    image -= 1.0
     rows, cols = tile.core_in_window
     result = model.run(image, att)[0][:, rows, cols]
     np.add(result.transpose(1, 2, 0), 1.0, out=out)
@@ -143,6 +148,7 @@ def enhance_in_place(
     *,
     attention: np.ndarray | None = None,
     strength: float = 1.0,
+    smoothing: float = 0.0,
     tile: int | None = None,
     margin: int | None = None,
     cancel: CancelToken | None = None,
@@ -150,20 +156,24 @@ def enhance_in_place(
     """Replace ``rgb`` (H x W x 3 float32 [0, 1]) by ``(1 - s) * rgb + s * enhanced`` at full resolution,
     s = ``strength`` clipped to [0, 1]; returns (StopIteration.value) the provider that ran.
 
-    ``attention`` (H x W float32 [0, 1]) replaces the default map, e.g. after a user edit. ``tile`` is the
+    ``attention`` (H x W float32 [0, 1]) replaces the default map, e.g. after a user edit. ``smoothing``: the
+    shadow smoothing in 8-bit levels (0 = off; ``smoothing.smooth_shadows``, per window). ``tile`` is the
     core size in px (0 = whole image in one run; None = ``auto_tile``); ``margin`` the context per side,
-    default the model's ``tile_margin``. Yields Progress(done, total, "tiles") before the first tile and after
-    each one; raises CancelledError between tiles once ``cancel`` is set, leaving ``rgb`` partly enhanced.
+    default the model's ``tile_margin`` (plus the smoothing's reach when it is on). Yields Progress(done,
+    total, "tiles") before the first tile and after each one; raises CancelledError between tiles once
+    ``cancel`` is set, leaving ``rgb`` partly enhanced.
     A row of tiles is written back once no later window reads its rows: every window sees original pixels.
     """
     _check_image(rgb)
     attention = _check_attention(rgb, attention)
+    smoothing = check_levels(smoothing)
     contract = model.contract
     height, width = rgb.shape[:2]
-    tiles = plan_tiles(
-        height, width, tile=auto_tile(model) if tile is None else tile,
-        margin=contract.tile_margin if margin is None else margin, multiple=contract.size_multiple,
-    )
+    if margin is None:
+        # Smoothing reads REACH px around each pixel the model reads: the windows grow by as much.
+        margin = contract.tile_margin + (SMOOTHING_REACH if smoothing else 0)
+    tiles = plan_tiles(height, width, tile=auto_tile(model) if tile is None else tile, margin=margin,
+                       multiple=contract.size_multiple)
     tile_rows = [list(row) for _, row in groupby(tiles, key=lambda each: each.core[0].start)]
     first_read = [_first_row_read(row, height) for row in tile_rows[1:]] + [height]
     s = np.float32(np.clip(strength, 0.0, 1.0))
@@ -178,7 +188,7 @@ def enhance_in_place(
         for each in row:
             if cancel is not None and cancel.cancelled:
                 raise CancelledError("Enhancement cancelled.")
-            _run_tile(model, rgb, per_tile, each, s, strip[:, each.core[1]])
+            _run_tile(model, rgb, per_tile, each, s, strip[:, each.core[1]], smoothing=smoothing)
             done += 1
             yield Progress(done, len(tiles), Stage.TILES)
         held.append((core_rows.start, strip))
@@ -203,6 +213,7 @@ def enhance(
     rgb: np.ndarray,
     *,
     attention: np.ndarray | None = None,
+    smoothing: float = 0.0,
     tile: int | None = None,
     margin: int | None = None,
     cancel: CancelToken | None = None,
@@ -214,8 +225,8 @@ def enhance(
     if attention is None:
         attention = default_attention(rgb, exposure_gain(model.contract.exposure_gate, rgb))
     out = rgb.copy()
-    provider = yield from enhance_in_place(model, out, attention=attention, tile=tile, margin=margin,
-                                           cancel=cancel)
+    provider = yield from enhance_in_place(model, out, attention=attention, smoothing=smoothing, tile=tile,
+                                           margin=margin, cancel=cancel)
     return EnhanceResult(original=rgb, enhanced=out, attention=attention, provider=provider)
 
 

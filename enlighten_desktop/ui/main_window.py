@@ -120,7 +120,8 @@ class MainWindow(QMainWindow):
         return self.settings.engine_config(model_path=self._model_override)
 
     def _batch_settings(self):
-        return self.engine_config(), self.queue_panel.options.options(), self.session.strength
+        session = self.session
+        return self.engine_config(), self.queue_panel.options.options(), session.strength, session.smoothing
 
     def _show_model_notice(self) -> None:
         config = self.engine_config()

@@ -1,8 +1,8 @@
 """The controls of the photo on screen, wired once for every window that shows one.
 
-``PhotoControls`` connects an AdjustPanel (strength, heat-map, attention brush) and a CompareView to a
-PhotoSession, and remembers the choices in AppSettings. The main window and the review window of the
-editor hand-off both use it, so the two behave alike.
+``PhotoControls`` connects an AdjustPanel (strength, shadow smoothing, heat-map, attention brush) and a
+CompareView to a PhotoSession, and remembers the choices in AppSettings. The main window and the review
+window of the editor hand-off both use it, so the two behave alike.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from PySide6.QtGui import QImage
 
 from enlighten_desktop.ui.photo_session import PhotoSession
 from enlighten_desktop.ui.settings import AppSettings
-from enlighten_desktop.ui.widgets.adjust_panel import AdjustPanel
+from enlighten_desktop.ui.widgets.adjust_panel import SMOOTHING_STEPS_PER_LEVEL, AdjustPanel
 from enlighten_desktop.ui.widgets.compare_view import CompareView
 
 
@@ -26,6 +26,8 @@ class PhotoControls(QObject):
         self._overlay: QImage | None = None
         session.strength = settings.strength
         adjust.strength.setValue(round(settings.strength * 100))
+        session.smoothing = settings.smoothing
+        adjust.smoothing.setValue(round(settings.smoothing * SMOOTHING_STEPS_PER_LEVEL))
         adjust.opacity.setValue(round(settings.overlay_opacity * 100))
         adjust.brush_size.setValue(settings.brush_size)
         adjust.softness.setValue(round(settings.brush_softness * 100))
@@ -38,6 +40,7 @@ class PhotoControls(QObject):
         compare.stroke_moved.connect(session.continue_stroke)
         compare.stroke_finished.connect(session.end_stroke)
         adjust.strength.valueChanged.connect(self._on_strength)
+        adjust.smoothing.valueChanged.connect(self._on_smoothing)
         adjust.show_overlay.toggled.connect(lambda _on: self.update_overlay())
         adjust.opacity.valueChanged.connect(lambda _v: self.update_overlay())
         adjust.brush.toggled.connect(self._on_brush_toggled)
@@ -65,6 +68,11 @@ class PhotoControls(QObject):
     def _on_strength(self, value: int) -> None:
         self.settings.strength = value / 100
         self.session.set_strength(value / 100)
+
+    def _on_smoothing(self, steps: int) -> None:
+        levels = steps / SMOOTHING_STEPS_PER_LEVEL
+        self.settings.smoothing = levels
+        self.session.set_smoothing(levels)
 
     def _on_brush_toggled(self, on: bool) -> None:
         if on:

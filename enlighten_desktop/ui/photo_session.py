@@ -144,6 +144,7 @@ class PhotoSession(QObject):
         self.result: EnhanceResult | None = None
         self.result_is_full = False
         self.strength = 1.0
+        self.smoothing = 0.0  # shadow smoothing in levels: part of the model run, unlike the strength
         self._generation = 0
         self._work = WorkerPool(threads=1, parent=self)
         self._display = WorkerPool(threads=1, parent=self)
@@ -157,6 +158,7 @@ class PhotoSession(QObject):
         self._displayed_result: EnhanceResult | None = None
         # The attention edit of the latest run (proxy size), which the full-size result and exports use.
         self.edit_in_use = np.zeros((0, 0), dtype=np.float32)
+        self.smoothing_in_use = 0.0
         self.displayed_strength: float | None = None
         self._overlay_timer = QTimer(self, singleShot=True, interval=OVERLAY_INTERVAL_MS)
         self._overlay_timer.timeout.connect(self.refresh_overlay)
@@ -245,8 +247,9 @@ class PhotoSession(QObject):
         self._generation += 1
         self._cancel_current()
         self._full_wanted = False
-        photo, edit, config = self.photo, self.brush.edit.copy(), self.config
-        self.edit_in_use = edit  # the full-size run that follows uses this same edit
+        photo, edit, config, smoothing = self.photo, self.brush.edit.copy(), self.config, self.smoothing
+        self.edit_in_use = edit  # the full-size run that follows uses this same edit and smoothing
+        self.smoothing_in_use = smoothing
         if self._preview_is_final():
             self.stage_changed.emit(PhotoStage.ENHANCING)
             self._run_full()
@@ -255,8 +258,8 @@ class PhotoSession(QObject):
         def preview(token: CancelToken) -> Generator[Progress, None, EnhanceResult]:
             model = self.models.get(config.preview_model(), provider=config.provider, device=config.device)
             attention = apply_attention_edit(photo.proxy_attention, edit)
-            return (yield from enhance(model, photo.proxy, attention=attention, tile=config.tile,
-                                       cancel=token))
+            return (yield from enhance(model, photo.proxy, attention=attention, smoothing=smoothing,
+                                       tile=config.tile, cancel=token))
 
         self.stage_changed.emit(PhotoStage.PREVIEW)
         self._start(preview, self._on_preview)
@@ -279,7 +282,8 @@ class PhotoSession(QObject):
         on screen is the very one the exports write (they reuse it). Without the original yet, it runs
         once the original is read: after the preview is on screen (``_on_display``), or at once when
         nothing is on screen yet (a photo whose preview is final)."""
-        original, edit, config = self.original, self.edit_in_use, self.config
+        original, edit, smoothing = self.original, self.edit_in_use, self.smoothing_in_use
+        config = self.config
         if original is None:
             self._full_wanted = True
             if self.result is None:
@@ -290,7 +294,7 @@ class PhotoSession(QObject):
         def full(token: CancelToken) -> Generator[Progress, None, Developed]:
             model = self.models.get(config.export_model(), provider=config.provider, device=config.device)
             return (yield from develop(model, original.image, original.stamp, attention_edit=edit,
-                                       tile=config.tile, cancel=token))
+                                       smoothing=smoothing, tile=config.tile, cancel=token))
 
         self._start(full, self._on_full)
 
@@ -304,6 +308,12 @@ class PhotoSession(QObject):
         self.result, self.result_is_full = result, full
         self.provider_changed.emit(result.provider)
         self.render_display()
+
+    def set_smoothing(self, levels: float) -> None:
+        """New shadow smoothing: the model runs again, after a pause (a slider being dragged)."""
+        self.smoothing = levels
+        if self.photo is not None:
+            self._render_timer.start()
 
     # -- strength (no model run: a blend of the kept original and result) ------------------------------
     def set_strength(self, strength: float) -> None:
@@ -413,12 +423,14 @@ class PhotoSession(QObject):
         developed, source = self.developed, self.path
         if developed is None or not self.result_is_full or source is None:
             return None
-        config, strength, edit = self.config, self.strength, self.edit_in_use
+        config, strength = self.config, self.strength
+        edit, smoothing = self.edit_in_use, self.smoothing_in_use
 
         def write(token: CancelToken) -> Generator[Progress, None, ItemResult]:
             model = self.models.get(config.export_model(), provider=config.provider, device=config.device)
-            return (yield from process_item(model, source, writer, strength=strength, tile=config.tile,
-                                            attention_edit=edit, cancel=token, reuse=developed))
+            return (yield from process_item(model, source, writer, strength=strength, smoothing=smoothing,
+                                            tile=config.tile, attention_edit=edit, cancel=token,
+                                            reuse=developed))
 
         return write
 

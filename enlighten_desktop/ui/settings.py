@@ -19,6 +19,7 @@ from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 from enlighten_desktop import APP_NAME
 from enlighten_desktop.engine.formats import Format
 from enlighten_desktop.engine.outputs import OutputOptions
+from enlighten_desktop.engine.smoothing import MAX_LEVELS
 from enlighten_desktop.ui.models import DEFAULT_PREVIEW_SIDE, EngineConfig
 
 ORGANISATION = "Enlighten"
@@ -34,6 +35,11 @@ def _as_bool(value: object) -> bool:
 def _unit(value: object) -> float:
     """A fraction in [0, 1] (a blend, an opacity); out-of-range values are clamped."""
     return min(1.0, max(0.0, float(value)))  # type: ignore[arg-type]
+
+
+def _smoothing(value: object) -> float:
+    """Shadow smoothing in levels; out-of-range values are clamped to what the engine accepts."""
+    return min(MAX_LEVELS, max(0.0, float(value)))  # type: ignore[arg-type]
 
 
 def _optional_path(value: object) -> Path | None:
@@ -106,6 +112,8 @@ class AppSettings:
                            doc="Longest side of the quick-preview proxy, in px.")
     # -- adjustments and view ------------------------------------------------------------------------
     strength = Setting("adjust/strength", 1.0, _unit, doc="Blend of original (0) and fully enhanced (1).")
+    smoothing = Setting("adjust/smoothing", 0.0, _smoothing,
+                        doc="Shadow smoothing in 8-bit levels before the lift (0 = off).")
     overlay_opacity = Setting("view/overlay_opacity", 0.5, _unit)
     brush_size = Setting("brush/size", 40, int, doc="Brush radius in px of the working (proxy) resolution.")
     brush_softness = Setting("brush/softness", 0.5, _unit)

@@ -1,4 +1,5 @@
-"""The main window with the real engine and the contract test model: drop, preview, strength, brush."""
+"""The main window with the real engine and the contract test model: drop, preview, strength, shadow
+smoothing, brush."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from enlighten_desktop.engine.pipeline import enhance, run_to_end
+from enlighten_desktop.ui.queue_model import QueueStatus
 from tests.ui.conftest import READY_MS, RunCounter, paint, qimage_array, wait_ready, write_photo
 
 
@@ -89,6 +92,38 @@ def test_strength_changes_the_result_without_running_the_model(make_window, qtbo
     assert full.mean() > weak.mean() > original.mean()
     assert counter.calls == 0
     assert window.settings.strength == 0.3  # remembered for the next start
+
+
+def test_shadow_smoothing_runs_the_model_again_and_the_queue_writes_with_it(make_window, qtbot, tmp_path,
+                                                                             settings) -> None:
+    photo = write_photo(tmp_path / "in" / "dark.jpg")
+    window = make_window()
+    wait_ready(qtbot, window, lambda: window.add_paths([photo]))
+    session = window.session
+    plain = session.result.enhanced.copy()
+    wait_ready(qtbot, window, lambda: window.adjust.smoothing.setValue(3))
+    assert window.adjust.smoothing_label.text() == "1.5 levels"
+    assert window.settings.smoothing == 1.5  # remembered for the next start
+    (model,) = window.models.loaded()
+    expected = run_to_end(enhance(model, session.result.original, smoothing=1.5, tile=settings.tile))
+    assert session.result_is_full
+    np.testing.assert_array_equal(session.result.enhanced, expected.enhanced)
+    assert not np.array_equal(session.result.enhanced, plain)
+
+    # The queue writes the photo on screen from that result (no model run), and a fresh run of the queue
+    # with the same smoothing gives the same bytes: the queue passes the smoothing on.
+    counter = RunCounter(model)
+    for name in ("reused", "fresh"):
+        window.queue_panel.options.folder.setText(str(tmp_path / name))
+        window.queue.update(0, status=QueueStatus.PENDING)
+        with qtbot.waitSignal(window.runner.finished, timeout=READY_MS):
+            window.queue_panel.export.click()
+        if name == "reused":
+            assert counter.calls == 0
+            photo.touch()  # a new stamp: the kept result no longer serves
+    assert counter.calls > 0
+    reused, fresh = (tmp_path / name / "dark_enlightened.jpg" for name in ("reused", "fresh"))
+    assert reused.read_bytes() == fresh.read_bytes()
 
 
 def test_the_brush_changes_the_attention_the_engine_gets_and_its_output_there(make_window, qtbot,

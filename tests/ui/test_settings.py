@@ -36,9 +36,11 @@ def test_defaults_and_garbage_fall_back_to_typed_defaults(tmp_path: Path) -> Non
     store = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     store.setValue("model/tile", "not a number")
     store.setValue("adjust/strength", 7)
+    store.setValue("adjust/smoothing", 9)
     settings = AppSettings(store=store)
     assert settings.tile is None  # the engine's automatic tile, not a number copied from it
     assert settings.strength == 1.0  # clamped to [0, 1]
+    assert settings.smoothing == 4.0  # clamped to what the engine accepts
     assert settings.provider == "auto"
     assert settings.model_path is None
     assert settings.output_options() == OutputOptions()

@@ -1,4 +1,4 @@
-"""The side panel for the current photo: strength, attention overlay and the attention brush."""
+"""The side panel for the current photo: strength, shadow smoothing, attention overlay and brush."""
 
 from __future__ import annotations
 
@@ -16,7 +16,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from enlighten_desktop.engine.smoothing import MAX_LEVELS
 from enlighten_desktop.ui.widgets.attention_overlay import AttentionLegend
+
+SMOOTHING_STEPS_PER_LEVEL = 2  # the smoothing slider moves in half levels
+
+
+def smoothing_text(steps: int) -> str:
+    """The smoothing slider's label for its position ``steps``."""
+    return "off" if steps == 0 else f"{steps / SMOOTHING_STEPS_PER_LEVEL:g} levels"
 
 
 def _slider(low: int, high: int, value: int, tip: str) -> QSlider:
@@ -43,6 +51,17 @@ class AdjustPanel(QWidget):
         row.addWidget(self.strength_label)
         strength_form.addRow("Strength", row)
         self.strength.valueChanged.connect(lambda v: self.strength_label.setText(f"{v} %"))
+        self.smoothing = _slider(0, round(MAX_LEVELS * SMOOTHING_STEPS_PER_LEVEL), 0,
+                                 "Smooth the 8-bit steps and compression blocks of the shadows before they "
+                                 "are lifted: each pixel moves by at most this many levels of 255 (off by "
+                                 "default; 1 to 2 for blocky phone photos). Costs fine shadow detail; "
+                                 "re-runs the model.")
+        self.smoothing_label = QLabel(smoothing_text(0))
+        row = QHBoxLayout()
+        row.addWidget(self.smoothing)
+        row.addWidget(self.smoothing_label)
+        strength_form.addRow("Shadow smoothing", row)
+        self.smoothing.valueChanged.connect(lambda v: self.smoothing_label.setText(smoothing_text(v)))
         layout.addWidget(strength_box)
 
         overlay_box = QGroupBox("Attention map")

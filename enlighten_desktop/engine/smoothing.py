@@ -1,0 +1,80 @@
+"""Shadow smoothing: take out what 8-bit steps and compression blocks become once the shadows are lifted.
+
+A dark photo's shadows live in the lowest few of 256 levels. A compressed phone photo stores them as flat
+blocks one level apart, and any 8-bit file as steps of one level; both are invisible as shot, and both
+become blotches and blocks when the model lifts the shadows four or five times (the darkest frames of
+shared/data/dev_real). The information is not in the file, so no model can restore it; what can be done
+is to smooth it before the lift, within the file's own uncertainty:
+
+- each channel is guided-filtered by itself (He et al., TPAMI 2013) over ``RADIUS`` px: variation well below
+  ``EDGE_LEVELS`` (steps, flat blocks, faint noise) is averaged away, edges and texture above it are kept;
+- each pixel may move by at most ``levels`` (8-bit levels, set by the user) times its attention: as much
+  as the model will lift it. A pixel the model leaves alone (attention 0: bright areas, photos the exposure
+  gate keeps) is not changed at all, and a level or two is within what an 8-bit file can tell anyway.
+
+It costs detail as well as blocks, and NIQE, which reads fine texture as quality, rises with it (docs in
+MODEL_CARD.md), so it is the user's choice, off unless asked for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+RADIUS = 8
+"""Half-width of the guided filter's boxes in px: wider than the 8x8 blocks it has to bridge."""
+EDGE_LEVELS = 1.5
+"""The guided filter's edge threshold as a standard deviation in 8-bit levels: local variation below it is
+smoothed, above it kept."""
+MAX_LEVELS = 4.0
+"""The largest ``levels`` accepted: beyond it real shadow detail goes with the blocks."""
+REACH = 2 * RADIUS
+"""How far a smoothed pixel depends on others: the guided filter boxes twice (coefficients are averaged)."""
+
+
+def check_levels(levels: float) -> float:
+    """``levels`` as a float, or ValueError naming the accepted range."""
+    if not 0.0 <= levels <= MAX_LEVELS:
+        raise ValueError(f"shadow smoothing must be between 0 and {MAX_LEVELS:g} levels, got {levels:g}")
+    return float(levels)
+
+
+def smooth_shadows(rgb: np.ndarray, attention: np.ndarray, levels: float) -> np.ndarray:
+    """``rgb`` (H x W x 3 float32 [0, 1]) with each pixel moved toward its channel's guided filter by at most
+    ``levels`` / 255 times ``attention`` (H x W [0, 1]); a new array. ``levels`` 0 returns a copy."""
+    levels = check_levels(levels)
+    bound = attention.astype(np.float32) * np.float32(levels / 255.0)
+    out: np.ndarray = rgb.copy()
+    if levels == 0.0:
+        return out
+    eps = (EDGE_LEVELS / 255.0) ** 2
+    for channel in range(3):
+        plane = rgb[..., channel].astype(np.float64)
+        mean = box_mean(plane, RADIUS)
+        variance = box_mean(plane * plane, RADIUS) - mean * mean
+        gain = variance / (variance + eps)
+        smoothed: np.ndarray = box_mean(gain, RADIUS) * plane + box_mean(mean - gain * mean, RADIUS)
+        change = np.clip(smoothed.astype(np.float32) - rgb[..., channel], -bound, bound)
+        out[..., channel] += change
+    np.clip(out, 0.0, 1.0, out=out)
+    return out
+
+
+def box_mean(plane: np.ndarray, radius: int) -> np.ndarray:
+    """The mean of ``plane`` (H x W float64) over a (2 radius + 1)^2 box around each pixel, the box cut at the
+    borders (mean of what is inside): two running sums, so the cost does not grow with the radius."""
+    mean: np.ndarray = _box_mean_along(_box_mean_along(plane, radius, axis=0), radius, axis=1)
+    return mean
+
+
+def _box_mean_along(values: np.ndarray, radius: int, *, axis: int) -> np.ndarray:
+    n = values.shape[axis]
+    sums = np.cumsum(values, axis=axis)
+    sums = np.concatenate([np.zeros_like(np.take(sums, [0], axis=axis)), sums], axis=axis)
+    index = np.arange(n)
+    low, high = np.maximum(index - radius, 0), np.minimum(index + radius + 1, n)
+    count = (high - low).astype(np.float64)
+    shape = [1, 1]
+    shape[axis] = n
+    result: np.ndarray = np.take(sums, high, axis=axis) - np.take(sums, low, axis=axis)
+    result /= count.reshape(shape)
+    return result

@@ -1,0 +1,165 @@
+"""Shadow smoothing (engine/smoothing.py): 8-bit steps and compression blocks smoothed before the lift, within
+a bound the user sets and the attention scales; real ONNX models (tests/model_factory.py), real files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from enlighten_desktop.cli import main as cli_main
+from enlighten_desktop.engine.item import develop, process_item, read_photo
+from enlighten_desktop.engine.model import EnhancerModel
+from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
+from enlighten_desktop.engine.pipeline import enhance, enhance_in_place, run_to_end
+from enlighten_desktop.engine.smoothing import EDGE_LEVELS, MAX_LEVELS, RADIUS, box_mean, smooth_shadows
+from tests.model_factory import write_contract_model
+
+LEVEL = 1.0 / 255.0
+
+
+def blocky_shadows(height: int = 96, width: int = 128, *, seed: int = 0) -> np.ndarray:
+    """A dark photo as a heavily compressed phone shot stores it: flat 8x8 blocks whose levels differ by one
+    (2 to 5 of 255) over a smooth gradient, in 8-bit steps (H x W x 3 float32)."""
+    rng = np.random.default_rng(seed)
+    blocks = rng.integers(0, 2, (height // 8, width // 8, 1)).repeat(8, axis=0).repeat(8, axis=1)
+    gradient = np.linspace(2, 4, width)[None, :, None]
+    return ((np.floor(gradient) + blocks) * LEVEL).repeat(3, axis=2).astype(np.float32)
+
+
+def block_steps(rgb: np.ndarray) -> float:
+    """How much larger the mean step across 8x8 block boundaries is than inside blocks (0: no grid)."""
+    luma = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+    across = np.abs(np.diff(luma, axis=1))
+    on_grid = across[:, 7::8].mean()
+    inside = np.delete(across, np.s_[7::8], axis=1).mean()
+    return float(on_grid - inside) / LEVEL
+
+
+def test_box_mean_is_the_mean_of_the_box_cut_at_the_borders() -> None:
+    plane = np.random.default_rng(1).random((13, 17))
+    radius = 3
+    expected = np.empty_like(plane)
+    for row in range(13):
+        for col in range(17):
+            expected[row, col] = plane[max(0, row - radius):row + radius + 1,
+                                       max(0, col - radius):col + radius + 1].mean()
+    np.testing.assert_allclose(box_mean(plane, radius), expected, rtol=0, atol=1e-12)
+
+
+def test_blocks_one_level_apart_are_smoothed_within_the_bound() -> None:
+    rgb = blocky_shadows()
+    attention = np.ones(rgb.shape[:2], np.float32)
+    smoothed = smooth_shadows(rgb, attention, 1.0)
+    assert block_steps(rgb) > 0.2
+    assert block_steps(smoothed) < block_steps(rgb) / 4
+    assert np.abs(smoothed - rgb).max() <= 1.0 * LEVEL + 1e-7
+
+
+def test_the_bound_follows_the_attention_and_zero_changes_nothing() -> None:
+    rgb = blocky_shadows()
+    attention = np.zeros(rgb.shape[:2], np.float32)
+    attention[:, 64:] = 0.5
+    smoothed = smooth_shadows(rgb, attention, 2.0)
+    np.testing.assert_array_equal(smoothed[:, :64], rgb[:, :64])
+    assert np.abs(smoothed[:, 64:] - rgb[:, 64:]).max() <= 1.0 * LEVEL + 1e-7
+    np.testing.assert_array_equal(smooth_shadows(rgb, np.ones_like(attention), 0.0), rgb)
+
+
+def test_edges_and_texture_above_the_threshold_are_kept() -> None:
+    rgb = np.full((64, 64, 3), 4 * LEVEL, np.float32)
+    rgb[:, 32:] = 40 * LEVEL  # a lamp's edge in the dark
+    texture = np.random.default_rng(2).choice([-6.0, 6.0], (64, 16, 3)) * LEVEL  # far above EDGE_LEVELS
+    rgb[:, :16] = 20 * LEVEL + texture
+    smoothed = smooth_shadows(rgb, np.ones((64, 64), np.float32), MAX_LEVELS)
+    assert EDGE_LEVELS < 6
+    # Beside the edge (within the filter's radius) and in the texture, pixels hardly move.
+    assert np.abs(smoothed - rgb)[:, 32 - RADIUS:32 + RADIUS].max() < 0.25 * LEVEL
+    assert np.abs(smoothed - rgb)[:, 4:12].mean() < 0.5 * LEVEL
+
+
+@pytest.mark.parametrize("levels", [-0.5, MAX_LEVELS + 0.5, float("nan")])
+def test_levels_out_of_range_are_refused(levels: float) -> None:
+    rgb = blocky_shadows(32, 32)
+    with pytest.raises(ValueError, match="shadow smoothing must be between 0 and"):
+        smooth_shadows(rgb, np.ones((32, 32), np.float32), levels)
+
+
+@pytest.fixture
+def model(tmp_path: Path) -> EnhancerModel:
+    return EnhancerModel.load(write_contract_model(tmp_path / "m.onnx"), provider="cpu")
+
+
+def test_the_model_sees_the_smoothed_shadows_and_the_blend_keeps_the_original(model: EnhancerModel) -> None:
+    rgb = blocky_shadows(128, 160)
+    result = run_to_end(enhance(model, rgb, smoothing=1.5, tile=0))
+    seen = smooth_shadows(rgb, result.attention, 1.5)
+    assert not np.array_equal(seen, rgb)
+    # The attention comes from the photo as it is; the model is given the smoothed photo with it.
+    direct = run_to_end(enhance(model, seen, attention=result.attention, tile=0)).enhanced
+    np.testing.assert_array_equal(result.enhanced, direct)
+    plain = run_to_end(enhance(model, rgb, tile=0)).enhanced
+    np.testing.assert_array_equal(run_to_end(enhance(model, rgb, smoothing=0.0, tile=0)).enhanced, plain)
+    half = rgb.copy()
+    run_to_end(enhance_in_place(model, half, strength=0.5, smoothing=1.5, tile=0))
+    np.testing.assert_allclose(half, 0.5 * rgb + 0.5 * result.enhanced, rtol=0, atol=1e-6)
+
+
+def test_tiles_agree_with_the_whole_image_when_smoothing(model: EnhancerModel) -> None:
+    rgb = blocky_shadows(160, 208, seed=3)
+    rgb += np.random.default_rng(4).normal(0, 3 * LEVEL, rgb.shape).astype(np.float32)
+    np.clip(rgb, 0, 1, out=rgb)
+    whole = run_to_end(enhance(model, rgb, smoothing=2.0, tile=0)).enhanced
+    tiled = run_to_end(enhance(model, rgb, smoothing=2.0, tile=48)).enhanced
+    assert np.abs(np.round(whole * 255) - np.round(tiled * 255)).max() <= 1
+
+
+def test_a_photo_the_gate_keeps_stays_unchanged_with_smoothing(tmp_path: Path) -> None:
+    gated = EnhancerModel.load(write_contract_model(tmp_path / "gated.onnx",
+                                                    metadata={"enlighten.exposure_gate": "0.25,0.45"}),
+                               provider="cpu")
+    bright = blocky_shadows() + np.float32(0.55)
+    result = run_to_end(enhance(gated, bright, smoothing=MAX_LEVELS, tile=0))
+    assert not result.attention.any()
+    np.testing.assert_array_equal(result.enhanced, bright)
+
+
+def test_a_kept_result_serves_only_the_smoothing_it_was_made_with(tmp_path: Path,
+                                                                   model: EnhancerModel) -> None:
+    source = tmp_path / "dark.png"
+    Image.fromarray(np.round(blocky_shadows() * 255).astype(np.uint8)).save(source)
+    image, stamp = read_photo(source)
+    developed = run_to_end(develop(model, image, stamp, smoothing=1.0))
+    assert developed.serves(source, model, tile=None, edit=None, smoothing=1.0)
+    assert not developed.serves(source, model, tile=None, edit=None, smoothing=0.0)
+    out = tmp_path / "out"
+    written = run_to_end(process_item(model, source, NewFiles(OutputOptions(folder=out)), smoothing=1.0,
+                                      reuse=developed)).output
+    fresh = run_to_end(process_item(model, source, NewFiles(OutputOptions(folder=tmp_path / "fresh")),
+                                    smoothing=1.0)).output
+    assert written is not None and fresh is not None
+    np.testing.assert_array_equal(np.asarray(Image.open(written)), np.asarray(Image.open(fresh)))
+
+
+def test_cli_smooths_on_request_and_refuses_a_bad_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    model_path = write_contract_model(tmp_path / "m.onnx")
+    source = tmp_path / "dark.png"
+    Image.fromarray(np.round(blocky_shadows() * 255).astype(np.uint8)).save(source)
+    for name, extra in [("plain", []), ("smooth", ["--smooth-shadows", "1.5"])]:
+        status = cli_main(["enhance", str(source), "-o", str(tmp_path / name), "--model", str(model_path),
+                           "--provider", "cpu", *extra])
+        assert status == 0
+    plain = np.asarray(Image.open(next((tmp_path / "plain").glob("dark*.png"))))
+    smooth = np.asarray(Image.open(next((tmp_path / "smooth").glob("dark*.png"))))
+    image, _ = read_photo(source)
+    expected = run_to_end(enhance(EnhancerModel.load(model_path, provider="cpu"), image.rgb, smoothing=1.5))
+    np.testing.assert_array_equal(smooth, np.round(expected.enhanced * 255).astype(np.uint8))
+    assert not np.array_equal(smooth, plain)
+    with pytest.raises(SystemExit) as refused:
+        cli_main(["enhance", str(source), "--model", str(model_path), "--smooth-shadows", "9"])
+    assert refused.value.code == 2
+    assert "--smooth-shadows: must be a number of levels from 0 to 4" in capsys.readouterr().err
+

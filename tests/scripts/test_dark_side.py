@@ -1,0 +1,57 @@
+"""scripts/dark_side.py: its detail measures, and a run end to end through the app's engine with the
+contract test model on real files (detail table, crop sheet, scored set with references)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from tests.model_factory import write_contract_model
+
+_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "dark_side.py"
+_spec = importlib.util.spec_from_file_location("dark_side", _SCRIPT)
+dark_side = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(dark_side)
+
+
+def test_chroma_detail_sees_colour_speckle_that_luma_detail_does_not() -> None:
+    rng = np.random.default_rng(0)
+    grey = np.full((64, 64, 3), 40, np.uint8)
+    assert dark_side.detail(grey) == (0.0, 0.0)
+    # Red and blue traded against each other at equal luma: colour speckle only.
+    swing = rng.choice([-1, 1], (64, 64)) * 10
+    speckled = grey.astype(np.int16)
+    speckled[..., 0] += (swing * 0.114 / 0.299).round().astype(np.int16)
+    speckled[..., 2] -= swing.astype(np.int16)
+    chroma, luma = dark_side.detail(speckled.astype(np.uint8))
+    assert chroma > 3.0
+    assert luma < 0.5
+
+
+def test_a_run_writes_the_tables_and_the_crops_of_every_method(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    real, low, ref = tmp_path / "real", tmp_path / "low", tmp_path / "ref"
+    for folder in (real, low, ref):
+        folder.mkdir()
+    for scene in ("3", "5"):
+        dark = rng.integers(0, 30, (24, 32, 3), dtype=np.uint8)
+        Image.fromarray(dark).resize((320, 240), Image.Resampling.BICUBIC).save(real / f"{scene}_0_.png")
+    Image.fromarray(rng.integers(0, 20, (200, 240, 3), dtype=np.uint8)).save(low / "s1_1.png")
+    Image.fromarray(rng.integers(60, 200, (200, 240, 3), dtype=np.uint8)).save(ref / "s1.png")
+    model = write_contract_model(tmp_path / "toy.onnx")
+    out = tmp_path / "out"
+    status = dark_side.main([str(model), "--smoothing", "0", "2", "--folder", str(real), "--min-megapixels",
+                             "0.05", "--sheet-scenes", "1", "--scored", str(low), "--ref", str(ref),
+                             "--out", str(out)])
+    assert status == 0
+    report = (out / "dark_side.md").read_text()
+    for method in ("| input |", "| toy |", "| toy smoothing 2 |"):
+        assert report.count(method) == (1 if method == "| input |" else 2)
+    with Image.open(out / "dark_side_crops.jpg") as sheet:
+        assert sheet.width > 3 * dark_side.SHEET_CROP  # input and two methods side by side
+    scored = report.split("full size")[1]
+    psnr_column = [line.split("|")[3].strip() for line in scored.splitlines() if line.startswith("| toy")]
+    assert all(float(value) > 0 for value in psnr_column)
