@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--size", default="1000x1000", help="synthetic image WxH (default 1000x1000)")
     bench.add_argument("--image", type=Path, help="benchmark a real photo instead")
     arguments.add_tile_arg(bench)
+    arguments.add_smoothing_arg(bench)
     bench.add_argument("--runs", type=arguments.int_range(1), default=3, help="timed runs (median reported)")
     bench.add_argument("--warmup", type=arguments.int_range(0), default=1, help="untimed runs first")
     bench.add_argument("--arena", choices=tuple(ARENA_CHOICES), default="auto",
@@ -251,13 +252,16 @@ def _bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     model = arguments.load_model(args, memory_arena=ARENA_CHOICES[args.arena])
     _notice_fallback(model, err)
     size = f"{rgb.shape[1]}x{rgb.shape[0]}"
+    if args.smoothing:
+        size += f", shadow smoothing {args.smoothing:g}"
     if args.compare_whole:
-        agreement = compare_whole(model, rgb, tile=args.tile)
+        agreement = compare_whole(model, rgb, tile=args.tile, smoothing=args.smoothing)
         print(f"{size} tile {agreement.tile} vs whole image on {model.provider.active}: max difference "
               f"{agreement.max_levels:.3f} levels (99.9th percentile {agreement.p999_levels:.3f}), "
               f"{agreement.max_levels_quantised} levels after rounding to 8 bits", file=out)
         return 0
-    result = run_bench(model, rgb, tile=args.tile, runs=max(args.runs, 1), warmup=args.warmup)
+    result = run_bench(model, rgb, tile=args.tile, runs=max(args.runs, 1), warmup=args.warmup,
+                       smoothing=args.smoothing)
     arena = "on" if model.settings.memory_arena else "off"
     print(f"{size} ({result.tiles} tile(s) of {result.tile or 'whole image'}) on "
           f"{result.provider}, arena {arena}, threads {args.threads or 'auto'}: "

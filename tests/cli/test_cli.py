@@ -111,6 +111,11 @@ def test_bench_reports_speed_memory_and_tiled_agreement(contract_model_path):
     agree = cli("bench", "--model", contract_model_path, "--size", "192x128", "--tile", "32",
                 "--compare-whole")
     assert "max difference 0.000 levels" in agree.stdout, agree.stderr
+    # Shadow smoothing widens the windows by its reach, so tiles still agree with the whole image.
+    smoothed = cli("bench", "--model", contract_model_path, "--size", "192x128", "--tile", "32",
+                   "--compare-whole", "--smooth-shadows", "2")
+    assert "192x128, shadow smoothing 2 tile 32 vs whole image" in smoothed.stdout, smoothed.stderr
+    assert "max difference 0.000 levels" in smoothed.stdout
 
 
 def test_options_and_sub_commands_go_to_the_cli_not_the_gui():
