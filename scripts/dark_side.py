@@ -10,11 +10,12 @@ measured on a 640 px centre crop:
   Rec. 601 luma) and its 7x7 box mean: colour speckle and blotches. Lower is cleaner.
 - **luma detail**: the same for luma: grain, blocks and texture together.
 
-It writes a sheet of 256 px crops at 100% from the darkest scenes and two mid ones, one frame each (input |
-each method): the pictures the numbers stand for. With --scored FOLDER (and --ref), it also scores every
-image of that folder at full size as ``training evaluate`` does (NIQE, PSNR against the reference, mean
-luma), so that what smoothing costs there is measured. Methods run as ``enlighten-desktop enhance`` does
-(``EnhancerModel``, exposure gate, ``pipeline.enhance`` with the automatic tile), on 8-bit pixels as read.
+It writes a sheet of 256 px crops at 100% from the darkest scenes and two mid ones, one frame each, and of
+any --also images (input | each method): the pictures the numbers stand for. With --scored FOLDER (and
+--ref), it also scores every image of that folder at full size as ``training evaluate`` does (NIQE, PSNR
+against the reference, mean luma), so that what smoothing costs there is measured. Methods run as
+``enlighten-desktop enhance`` does (``EnhancerModel``, exposure gate, ``pipeline.enhance`` with the automatic
+tile), on 8-bit pixels as read.
 
     python scripts/dark_side.py resources/models/enlightengan.onnx --smoothing 0 1 2 \\
         --folder ../shared/data/dev_real --scored ../shared/data/dev_eval/low \\
@@ -101,22 +102,22 @@ def detail_table(frames: list[Path], methods: dict[str, Method]) -> tuple[list[d
     return rows, brightness
 
 
-def crop_sheet(frames: list[Path], brightness: list[float], methods: dict[str, Method], scenes_shown: int
-               ) -> tuple[Image.Image, list[str]]:
+def crop_sheet(frames: list[Path], brightness: list[float], methods: dict[str, Method], scenes_shown: int,
+               also: list[Path]) -> tuple[Image.Image, list[str]]:
     """100% crops of the darkest scenes and two mid ones (dev_real names a scene by the file name up to its
-    first "_"), input | each method; the frames' names."""
+    first "_"), then of the ``also`` images, input | each method; the images' names."""
     by_scene: dict[str, int] = {}
     for index in np.argsort(brightness).tolist():
         by_scene.setdefault(frames[index].name.split("_")[0], index)
     scenes = list(by_scene.values())
-    shown = scenes[:scenes_shown] + scenes[len(scenes) // 2 : len(scenes) // 2 + 2]
+    shown = [frames[i] for i in scenes[:scenes_shown] + scenes[len(scenes) // 2 : len(scenes) // 2 + 2]]
     sheet = []
-    for index in shown:
+    for path in shown + also:
         # The methods see 1.5x the crop, so the crop's edges are not the network's image edges.
-        context = centre(load_rgb(frames[index]), SHEET_CROP * 3 // 2)
+        context = centre(load_rgb(path), SHEET_CROP * 3 // 2)
         outputs = [context, *(method(context) for method in methods.values())]
         sheet.append([centre(each, SHEET_CROP) for each in outputs])
-    return contact_sheet(["input (100%)", *methods], sheet), [frames[i].name for i in shown]
+    return contact_sheet(["input (100%)", *methods], sheet), [path.name for path in shown + also]
 
 
 def scored_table(folder: Path, ref: Path | None, methods: dict[str, Method]) -> list[dict[str, str]]:
@@ -150,6 +151,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--folder", type=Path, default=Path("../shared/data/dev_real"))
     parser.add_argument("--min-megapixels", type=float, default=1.5)
     parser.add_argument("--sheet-scenes", type=int, default=3, help="darkest scenes on the sheet (+ two mid)")
+    parser.add_argument("--also", type=Path, nargs="*", default=[],
+                        help="more images whose centre crops go on the sheet (e.g. where smoothing costs)")
     parser.add_argument("--scored", type=Path, help="a folder to score at full size (NIQE, PSNR, luma)")
     parser.add_argument("--ref", type=Path, help="references of --scored, paired by name as in evaluate")
     parser.add_argument("--out", type=Path, required=True)
@@ -169,7 +172,7 @@ def main(argv: list[str]) -> int:
     rows, brightness = detail_table(frames, methods)
     report = (f"{len(frames)} frames of at least {args.min_megapixels} MP from {args.folder}, "
               f"{DETAIL_CROP} px centre crops\n\n" + markdown_table(rows))
-    sheet, names = crop_sheet(frames, brightness, methods, args.sheet_scenes)
+    sheet, names = crop_sheet(frames, brightness, methods, args.sheet_scenes, args.also)
     sheet.save(args.out / "dark_side_crops.jpg", quality=92)
     report += f"\ncrops: {args.out / 'dark_side_crops.jpg'} ({', '.join(names)})\n"
     if args.scored is not None:

@@ -45,13 +45,15 @@ def test_a_run_writes_the_tables_and_the_crops_of_every_method(tmp_path: Path) -
     out = tmp_path / "out"
     status = dark_side.main([str(model), "--smoothing", "0", "2", "--folder", str(real), "--min-megapixels",
                              "0.05", "--sheet-scenes", "1", "--scored", str(low), "--ref", str(ref),
-                             "--out", str(out)])
+                             "--also", str(low / "s1_1.png"), "--out", str(out)])
     assert status == 0
     report = (out / "dark_side.md").read_text()
     for method in ("| input |", "| toy |", "| toy smoothing 2 |"):
         assert report.count(method) == (1 if method == "| input |" else 2)
     with Image.open(out / "dark_side_crops.jpg") as sheet:
         assert sheet.width > 3 * dark_side.SHEET_CROP  # input and two methods side by side
+        assert sheet.height > 2 * dark_side.SHEET_CROP  # the darkest scene's row and the --also image's
+    assert "s1_1.png)" in report  # the --also image comes last
     scored = report.split("full size")[1]
     psnr_column = [line.split("|")[3].strip() for line in scored.splitlines() if line.startswith("| toy")]
     assert all(float(value) > 0 for value in psnr_column)
