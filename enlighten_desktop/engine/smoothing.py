@@ -43,11 +43,11 @@ def check_levels(levels: float) -> float:
 
 def smooth_shadows(rgb: np.ndarray, attention: np.ndarray, levels: float) -> np.ndarray:
     """``rgb`` (H x W x 3 float32 [0, 1]) with each pixel moved toward its channel's guided filter by at most
-    ``levels`` / 255 times ``attention`` (H x W [0, 1]); a new array. ``levels`` 0 returns a copy."""
+    ``levels`` / 255 times ``attention`` (H x W [0, 1]); a new array (a copy when the bound is 0)."""
     levels = check_levels(levels)
     bound = attention.astype(np.float32) * np.float32(levels / 255.0)
     out: np.ndarray = rgb.copy()
-    if levels == 0.0:
+    if not bound.any():  # off, or a window the model leaves alone (a bright one; a photo the gate keeps)
         return out
     eps = (EDGE_LEVELS / 255.0) ** 2
     for channel in range(3):
