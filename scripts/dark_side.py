@@ -12,8 +12,9 @@ measured on a 640 px centre crop:
 
 It writes a sheet of 256 px crops at 100% from the darkest scenes and two mid ones, one frame each, and of
 any --also images (input | each method): the pictures the numbers stand for. With --scored FOLDER (and
---ref), it also scores every image of that folder at full size as ``training evaluate`` does (NIQE, PSNR
-against the reference, mean luma), so that what smoothing costs there is measured. Methods run as
+--ref), it also scores every image of that folder at full size with ``training evaluate``'s own code (NIQE,
+PSNR/SSIM against the reference, luma, clipping; a contact sheet), so that what smoothing costs there is
+measured. Methods run as
 ``enlighten-desktop enhance`` does (``EnhancerModel``, exposure gate, ``pipeline.enhance`` with the automatic
 tile), on 8-bit pixels as read.
 
@@ -37,14 +38,14 @@ from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.pipeline import enhance, run_to_end
 from training.contact_sheet import contact_sheet
 from training.enhancers import to_uint8
-from training.evaluate import find_reference, list_images, load_rgb, markdown_table
-from training.metrics import mean_luma, psnr
-from training.niqe import niqe
+from training.evaluate import INPUT, REFERENCE, evaluate_set, list_images, load_rgb, markdown_table, summarise
+from training.metrics import mean_luma
 
 LUMA_601 = np.array([0.299, 0.587, 0.114], np.float32)
 DETAIL_CROP = 640
 SHEET_CROP = 256
 SPECKLE_BOX = 7
+SCORED_SHEET_ROWS = 6
 Method = Callable[[np.ndarray], np.ndarray]  # uint8 RGB -> uint8 RGB
 
 
@@ -120,27 +121,14 @@ def crop_sheet(frames: list[Path], brightness: list[float], methods: dict[str, M
     return contact_sheet(["input (100%)", *methods], sheet), [path.name for path in shown + also]
 
 
-def scored_table(folder: Path, ref: Path | None, methods: dict[str, Method]) -> list[dict[str, str]]:
-    """Mean NIQE, PSNR against the paired reference (when ``ref`` is given) and mean luma per method over
-    every image of ``folder``, at full size."""
+def scored_table(folder: Path, ref: Path | None, methods: dict[str, Method]) -> tuple[str, Image.Image]:
+    """``training evaluate``'s table (NIQE, PSNR/SSIM against the paired reference when ``ref`` is given,
+    luma, clipping) and contact sheet for every image of ``folder`` at full size, through ``methods``."""
     references = {} if ref is None else {p.stem: p for p in list_images(ref)}
-    scores: dict[str, list[tuple[float, float, float]]] = {name: [] for name in methods}
-    for path in list_images(folder):
-        rgb = load_rgb(path)
-        reference_path = find_reference(path, references)
-        reference = None if reference_path is None else load_rgb(reference_path)
-        for name, method in methods.items():
-            out = method(rgb)
-            paired = np.nan if reference is None else psnr(out, reference)
-            scores[name].append((niqe(out), paired, mean_luma(out)))
-    rows = []
-    for name, values in scores.items():
-        niqe_mean, luma_mean = np.mean([v[0] for v in values]), np.mean([v[2] for v in values])
-        paired_values = [v[1] for v in values if not np.isnan(v[1])]
-        paired = f"{np.mean(paired_values):.2f}" if paired_values else ""
-        rows.append({"method": name, "NIQE": f"{niqe_mean:.3f}", "PSNR": paired,
-                     "mean luma": f"{luma_mean:.3f}"})
-    return rows
+    scores, sheet = evaluate_set(folder=folder, set_name=folder.name, enhancers=methods,
+                                 references=references, sheet_rows=SCORED_SHEET_ROWS)
+    columns = [INPUT, *methods] + ([REFERENCE] if references else [])
+    return markdown_table(summarise(scores, columns)), sheet
 
 
 def main(argv: list[str]) -> int:
@@ -176,8 +164,10 @@ def main(argv: list[str]) -> int:
     sheet.save(args.out / "dark_side_crops.jpg", quality=92)
     report += f"\ncrops: {args.out / 'dark_side_crops.jpg'} ({', '.join(names)})\n"
     if args.scored is not None:
-        scored = scored_table(args.scored, args.ref, methods)
-        report += f"\n{args.scored}, full size\n\n" + markdown_table(scored)
+        scored, scored_sheet = scored_table(args.scored, args.ref, methods)
+        sheet_path = args.out / "scored_contact.jpg"
+        scored_sheet.save(sheet_path, quality=90)
+        report += f"\n{args.scored}, full size (contact sheet: {sheet_path})\n\n" + scored
     (args.out / "dark_side.md").write_text(report)
     sys.stdout.write(report)
     return 0

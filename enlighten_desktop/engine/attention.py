@@ -77,7 +77,6 @@ class ExposureGate:
         return 1.0 - t * t * (3.0 - 2.0 * t)
 
 
-
 def exposure_gain(gate: ExposureGate | None, rgb: np.ndarray) -> float:
     """The gain ``gate`` gives the default attention of the photo ``rgb`` (H x W x 3 float32 [0, 1]: the
     whole photo, never one tile); 1 without a gate."""

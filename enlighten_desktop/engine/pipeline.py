@@ -107,7 +107,7 @@ def _check_attention(rgb: np.ndarray, attention: np.ndarray | None) -> np.ndarra
 
 def _run_tile(
     model: EnhancerModel, rgb: np.ndarray, attention: np.ndarray | float, tile: Tile, strength: np.float32,
-    out: np.ndarray, *, smoothing: float = 0.0,
+    out: np.ndarray, *, smoothing: float,
 ) -> None:
     """Enhance one tile of ``rgb`` (still the original around the tile) and write its core, blended with the
     original by ``strength`` (apply_strength's arithmetic), into ``out`` (core-sized H x W x 3 float32).

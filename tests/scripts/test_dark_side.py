@@ -48,12 +48,17 @@ def test_a_run_writes_the_tables_and_the_crops_of_every_method(tmp_path: Path) -
                              "--also", str(low / "s1_1.png"), "--out", str(out)])
     assert status == 0
     report = (out / "dark_side.md").read_text()
-    for method in ("| input |", "| toy |", "| toy smoothing 2 |"):
-        assert report.count(method) == (1 if method == "| input |" else 2)
+    detail, scored = report.split("full size")
+    for method in ("| input |", "| toy |", "| toy smoothing 2 |"):  # a row each in the detail table
+        assert detail.count(method) == 1
     with Image.open(out / "dark_side_crops.jpg") as sheet:
         assert sheet.width > 3 * dark_side.SHEET_CROP  # input and two methods side by side
         assert sheet.height > 2 * dark_side.SHEET_CROP  # the darkest scene's row and the --also image's
     assert "s1_1.png)" in report  # the --also image comes last
-    scored = report.split("full size")[1]
-    psnr_column = [line.split("|")[3].strip() for line in scored.splitlines() if line.startswith("| toy")]
-    assert all(float(value) > 0 for value in psnr_column)
+    # The scored set, as training evaluate tables it: one row, a column per metric and method.
+    header, _, row = [line for line in scored.splitlines() if line.startswith("|")]
+    values = dict(zip(header.split("|"), row.split("|"), strict=True))
+    for method in ("toy", "toy smoothing 2", "reference"):
+        assert float(values[f" NIQE {method} "]) > 0
+    assert float(values[" PSNR toy "]) > 0 and float(values[" PSNR toy smoothing 2 "]) > 0
+    assert (out / "scored_contact.jpg").is_file()
