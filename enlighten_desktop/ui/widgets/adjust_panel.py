@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -24,7 +26,8 @@ SMOOTHING_STEPS_PER_LEVEL = 2  # the smoothing slider moves in half levels
 
 def smoothing_text(steps: int) -> str:
     """The smoothing slider's label for its position ``steps``."""
-    return "off" if steps == 0 else f"{steps / SMOOTHING_STEPS_PER_LEVEL:g} levels"
+    levels = steps / SMOOTHING_STEPS_PER_LEVEL
+    return "off" if steps == 0 else f"{levels:g} level" + ("" if levels == 1 else "s")
 
 
 def _slider(low: int, high: int, value: int, tip: str) -> QSlider:
@@ -33,6 +36,17 @@ def _slider(low: int, high: int, value: int, tip: str) -> QSlider:
     slider.setValue(value)
     slider.setToolTip(tip)
     return slider
+
+
+def _labelled_row(form: QFormLayout, title: str, slider: QSlider, text: Callable[[int], str]) -> QLabel:
+    """Add ``slider`` to ``form`` under ``title`` with a label after it that shows ``text(value)``."""
+    label = QLabel(text(slider.value()))
+    row = QHBoxLayout()
+    row.addWidget(slider)
+    row.addWidget(label)
+    form.addRow(title, row)
+    slider.valueChanged.connect(lambda value: label.setText(text(value)))
+    return label
 
 
 class AdjustPanel(QWidget):
@@ -45,23 +59,14 @@ class AdjustPanel(QWidget):
         strength_box = QGroupBox("Enhancement")
         strength_form = QFormLayout(strength_box)
         self.strength = _slider(0, 100, 100, "Blend between the original (0) and the full result (100)")
-        self.strength_label = QLabel("100 %")
-        row = QHBoxLayout()
-        row.addWidget(self.strength)
-        row.addWidget(self.strength_label)
-        strength_form.addRow("Strength", row)
-        self.strength.valueChanged.connect(lambda v: self.strength_label.setText(f"{v} %"))
+        self.strength_label = _labelled_row(strength_form, "Strength", self.strength, lambda v: f"{v} %")
         self.smoothing = _slider(0, round(MAX_LEVELS * SMOOTHING_STEPS_PER_LEVEL), 0,
                                  "Smooth the 8-bit steps and compression blocks of the shadows before they "
                                  "are lifted: each pixel moves by at most this many levels of 255 (off by "
                                  "default; 1 to 2 for blocky phone photos). Costs fine shadow detail; "
                                  "re-runs the model.")
-        self.smoothing_label = QLabel(smoothing_text(0))
-        row = QHBoxLayout()
-        row.addWidget(self.smoothing)
-        row.addWidget(self.smoothing_label)
-        strength_form.addRow("Shadow smoothing", row)
-        self.smoothing.valueChanged.connect(lambda v: self.smoothing_label.setText(smoothing_text(v)))
+        self.smoothing_label = _labelled_row(strength_form, "Shadow smoothing", self.smoothing,
+                                             smoothing_text)
         layout.addWidget(strength_box)
 
         overlay_box = QGroupBox("Attention map")
