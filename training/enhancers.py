@@ -1,4 +1,5 @@
-"""Ways to enhance one 8-bit RGB image for evaluation: the exported ONNX model, and a gamma-curve baseline.
+"""Ways to enhance one 8-bit RGB image for evaluation: the exported ONNX model, a gamma-curve baseline, and
+the tone-curve target a run fits its generator to.
 
 Every enhancer maps an [H, W, 3] uint8 RGB image to an [H, W, 3] uint8 RGB image, so the evaluation treats the
 model and its baselines alike. The ONNX model is run exactly as docs/MODEL_CONTRACT.md says the engine runs it
@@ -14,6 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
+import torch
+
+from training.config import LossConfig
+from training.losses import tone_target
 
 Enhancer = Callable[[np.ndarray], np.ndarray]
 """[H, W, 3] uint8 RGB -> [H, W, 3] uint8 RGB."""
@@ -35,6 +40,24 @@ def gamma_curve(rgb: np.ndarray, *, target_mean: float = GAMMA_TARGET_MEAN) -> n
         return rgb.copy()
     exponent = np.log(target_mean) / np.log(mean)
     return to_uint8(image01**exponent)
+
+
+class ToneTargetEnhancer:
+    """The tone-curve target of a run's settings (``loss.tone_*``; :func:`training.losses.tone_target`)
+    applied exactly to the whole image, with no network: what a supervised run on that target would reach
+    if the generator fitted it perfectly, so a target can be scored before hours are spent training toward
+    it. The target is computed on the whole image, where training computes it per crop (its noise estimate
+    and local contrast see the crop)."""
+
+    def __init__(self, loss: LossConfig) -> None:
+        self.loss = loss
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        """[H, W, 3] uint8 RGB -> the target, [H, W, 3] uint8 RGB."""
+        low = torch.from_numpy(rgb.transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0)[None]
+        with torch.no_grad():
+            target = tone_target(low, self.loss)
+        return to_uint8((target[0].permute(1, 2, 0).numpy() + 1.0) / 2.0)
 
 
 def to_uint8(image01: np.ndarray) -> np.ndarray:

@@ -21,8 +21,9 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from training import no_harm
+from training.config import load_config
 from training.contact_sheet import contact_sheet, evenly_spaced
-from training.enhancers import Enhancer, OnnxEnhancer, gamma_curve
+from training.enhancers import Enhancer, OnnxEnhancer, ToneTargetEnhancer, gamma_curve
 from training.metrics import clipped_percent, mean_luma, psnr, ssim
 from training.niqe import niqe
 
@@ -222,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--ref", type=Path, help="reference frames: sNNN.jpg pairs with sNNN_*.jpg in a set")
     add("--out", type=Path, default=Path("evaluation"), help="output folder (default: %(default)s)")
     add("--baseline", action="append", choices=sorted(BASELINES), default=[], help="also score a baseline")
+    add("--tone-target", action="append", type=Path, default=[], metavar="CONFIG", help="also score the "
+        "tone-curve target of a training config (a run folder, its config.json, or a JSON file with a 'loss' "
+        "section), applied to each whole image with no network: the ceiling of a supervised run; repeatable")
     add("--sheet-rows", type=int, default=4, help="images per contact sheet (default: %(default)s)")
     add("--threads", type=int, help="ONNX Runtime threads (default: one per core)")
     return parser
@@ -234,10 +238,15 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if not args.folders and args.no_harm is None:
         parser.error("give at least one set folder or --no-harm DIR")
-    if args.no_harm is not None and args.model is None and not args.baseline:
-        parser.error("--no-harm needs --model or --baseline: there is nothing to put the photos through")
+    if args.no_harm is not None and args.model is None and not args.baseline and not args.tone_target:
+        parser.error("--no-harm needs --model, --baseline or --tone-target to put the photos through")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     enhancers: dict[str, Enhancer] = {name: BASELINES[name] for name in dict.fromkeys(args.baseline)}
+    for config in args.tone_target:
+        name, enhancer = _tone_target(config)
+        if name in enhancers:
+            parser.error(f"two --tone-target configs are both called '{name}': give them different names")
+        enhancers[name] = enhancer
     if args.model is not None:
         enhancers[MODEL] = OnnxEnhancer(path=args.model, threads=args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -251,6 +260,19 @@ def main(argv: list[str]) -> int:
         sys.stdout.write(write_no_harm(args.out, harms, list(enhancers), title))
     log.info("wrote %s", args.out)
     return 0
+
+
+def _tone_target(path: Path) -> tuple[str, ToneTargetEnhancer]:
+    """``--tone-target``'s method name (``target:`` and the run folder's name for a run folder or its
+    config.json, the file's stem for any other JSON) and enhancer. A missing or malformed config is a
+    SystemExit naming it."""
+    file = path / "config.json" if path.is_dir() else path
+    try:
+        config = load_config(file)
+    except (OSError, ValueError, TypeError) as error:
+        raise SystemExit(f"--tone-target {path}: not a readable training config ({error})") from error
+    label = file.parent.name if file.name == "config.json" else file.stem
+    return f"target:{label}", ToneTargetEnhancer(config.loss)
 
 
 def _evaluate_sets(args: argparse.Namespace, enhancers: dict[str, Enhancer], header: str) -> str:

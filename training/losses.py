@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from training.config import LossConfig
 from training.features import FeatureExtractor
 from training.models.generator import luma601
 
@@ -223,3 +224,21 @@ def tone_curve_target(
     if chroma_radius > 0:
         curved = smooth_chroma(curved, chroma_radius)
     return curved * 2.0 - 1.0
+
+
+def tone_target(low: torch.Tensor, cfg: LossConfig) -> torch.Tensor:
+    """:func:`tone_curve_target` with a run's ``tone_*`` settings: the target its warm-start and tone term fit
+    G to. low: [N, 3, H, W] in [-1, 1]; returns [N, 3, H, W] in [-1, 1]."""
+    return tone_curve_target(
+        low,
+        target_mean=cfg.tone_target_mean,
+        min_gamma=cfg.tone_min_gamma,
+        black_percentile=cfg.tone_black_percentile,
+        contrast=cfg.tone_contrast,
+        fixed_gamma=cfg.tone_fixed_gamma,
+        keep_colour=cfg.tone_keep_colour,
+        local_amount=cfg.tone_local_contrast,
+        local_radius=cfg.tone_local_radius,
+        local_coring=cfg.tone_local_coring,
+        chroma_radius=cfg.tone_chroma_radius,
+    )

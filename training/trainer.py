@@ -45,7 +45,7 @@ from training.losses import (
     relativistic_lsgan_g,
     sample_patch_corners,
     sfp_loss,
-    tone_curve_target,
+    tone_target,
 )
 from training.models.discriminators import global_discriminator, local_discriminator
 from training.models.generator import AttentionUNet, count_parameters, default_attention, luma601
@@ -169,19 +169,7 @@ def _tone_loss(low: torch.Tensor, enhanced: torch.Tensor, cfg: LossConfig) -> to
     """L1 between G's output and a smooth global tone curve of its own input, plus ``w_tone_edges`` times the
     L1 between their horizontal and vertical pixel differences and ``w_tone_chroma_edges`` times the same on
     their chroma (RGB minus luma)."""
-    target = tone_curve_target(
-        low,
-        target_mean=cfg.tone_target_mean,
-        min_gamma=cfg.tone_min_gamma,
-        black_percentile=cfg.tone_black_percentile,
-        contrast=cfg.tone_contrast,
-        fixed_gamma=cfg.tone_fixed_gamma,
-        keep_colour=cfg.tone_keep_colour,
-        local_amount=cfg.tone_local_contrast,
-        local_radius=cfg.tone_local_radius,
-        local_coring=cfg.tone_local_coring,
-        chroma_radius=cfg.tone_chroma_radius,
-    )
+    target = tone_target(low, cfg)
     enhanced = enhanced.float()
     loss = F.l1_loss(enhanced, target)
     if cfg.w_tone_edges > 0:

@@ -4,16 +4,20 @@ the ONNX model run as the contract says, and the gamma baseline."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from tests.model_factory import write_contract_model
 from training import evaluate
-from training.enhancers import OnnxEnhancer, gamma_curve
+from training.config import LossConfig, TrainConfig, save_config
+from training.enhancers import OnnxEnhancer, ToneTargetEnhancer, gamma_curve
 from training.metrics import psnr
+from training.trainer import _tone_loss
 
 
 def _scene(seed: int, h: int = 200, w: int = 192) -> np.ndarray:
@@ -154,3 +158,69 @@ def test_gamma_baseline_brings_mean_luminance_to_target() -> None:
 def test_missing_set_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="not a folder"):
         evaluate.main([str(tmp_path / "nope"), "--out", str(tmp_path / "out")])
+
+
+SHIPPED_TARGET = LossConfig(
+    tone_fixed_gamma=0.3,
+    tone_contrast=0.6,
+    tone_keep_colour=0.5,
+    tone_local_contrast=1.6,
+    tone_local_radius=16,
+    tone_local_coring=3.0,
+    w_tone_edges=4.0,
+)
+
+
+def _tensor(rgb: np.ndarray) -> torch.Tensor:
+    """[H, W, 3] uint8 -> [1, 3, H, W] in [-1, 1], as training feeds images."""
+    return torch.from_numpy(rgb.transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0)[None]
+
+
+def test_tone_target_is_what_the_trainer_fits_the_generator_to() -> None:
+    """The evaluated target is the trainer's: as G's output it leaves only the 8-bit rounding in the tone
+    loss (about 0.012 here, edges weighted 4), where the same curve without its local contrast leaves 0.07
+    and the input itself (the identity) far more."""
+    low = _dark(_scene(5), 0.1)
+    target = ToneTargetEnhancer(SHIPPED_TARGET)(low)
+    curve_only = dataclasses.replace(SHIPPED_TARGET, tone_local_contrast=0.0)
+    without_local_contrast = ToneTargetEnhancer(curve_only)(low)
+    assert _tone_loss(_tensor(low), _tensor(target), SHIPPED_TARGET) < 0.02
+    assert _tone_loss(_tensor(low), _tensor(without_local_contrast), SHIPPED_TARGET) > 0.05
+    assert _tone_loss(_tensor(low), _tensor(low), SHIPPED_TARGET) > 0.2
+
+
+def test_evaluate_scores_tone_targets_of_run_configs(
+    dataset: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "shipped_recipe"
+    run.mkdir()
+    save_config(TrainConfig(loss=SHIPPED_TARGET), run / "config.json")
+    variant = tmp_path / "plain_curve.json"
+    variant.write_text('{"loss": {"tone_fixed_gamma": 0.3}}')
+    out = tmp_path / "report"
+    argv = [str(dataset["b"]), "--tone-target", str(run), "--tone-target", str(variant), "--out", str(out)]
+    assert evaluate.main(argv) == 0
+    (row,) = _read_csv(out / "summary.csv")
+    for method in ("target:shipped_recipe", "target:plain_curve"):
+        assert np.isfinite(float(row[f"NIQE {method}"]))
+        assert float(row[f"luma {method}"]) > 2 * float(row["luma input"])
+    # Local contrast on top of the same curve moves the picture: the two targets are scored apart.
+    assert row["NIQE target:shipped_recipe"] != row["NIQE target:plain_curve"]
+    assert "NIQE target:shipped_recipe" in capsys.readouterr().out
+
+
+def test_tone_target_config_errors_name_the_file(dataset: dict[str, Path], tmp_path: Path) -> None:
+    folder = str(dataset["b"])
+    with pytest.raises(SystemExit, match="missing.json"):
+        evaluate.main([folder, "--tone-target", str(tmp_path / "missing.json")])
+    typo = tmp_path / "typo.json"
+    typo.write_text('{"loss": {"tone_fixed_gama": 0.3}}')
+    with pytest.raises(SystemExit, match="typo.json.*tone_fixed_gama"):
+        evaluate.main([folder, "--tone-target", str(typo)])
+    twin = tmp_path / "twin"
+    twin.mkdir()
+    (twin / "typo.json").write_text('{"loss": {"tone_fixed_gamma": 0.3}}')
+    same_name = str(twin / "typo.json")
+    with pytest.raises(SystemExit) as exit_info:
+        evaluate.main([folder, "--tone-target", same_name, "--tone-target", same_name])
+    assert exit_info.value.code == 2
