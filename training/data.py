@@ -62,7 +62,7 @@ def sampling_weights(files: Sequence[Path], rules: Sequence[tuple[str, float]]) 
     return weights / weights.sum()
 
 
-def _to_tensor(pixels01: np.ndarray) -> torch.Tensor:
+def to_tensor(pixels01: np.ndarray) -> torch.Tensor:
     """[H, W, 3] RGB in [0, 1] -> [3, H, W] float32 in [-1, 1]."""
     return torch.from_numpy(np.ascontiguousarray(pixels01.transpose(2, 0, 1), dtype=np.float32) * 2.0 - 1.0)
 
@@ -145,9 +145,9 @@ class UnpairedCrops(Dataset):
             pixels = self._degrade(pixels, rng)
         normal_crop = _pixels01(self._crop(normal, side, rng))
         return {
-            "low": _to_tensor(pixels),
-            "normal": _to_tensor(normal_crop),
-            "low_target": _to_tensor(target),
+            "low": to_tensor(pixels),
+            "normal": to_tensor(normal_crop),
+            "low_target": to_tensor(target),
         }
 
     def _degrade(self, pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:

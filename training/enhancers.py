@@ -18,6 +18,7 @@ import onnxruntime as ort
 import torch
 
 from training.config import LossConfig
+from training.data import to_tensor
 from training.losses import tone_target
 
 Enhancer = Callable[[np.ndarray], np.ndarray]
@@ -54,9 +55,8 @@ class ToneTargetEnhancer:
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         """[H, W, 3] uint8 RGB -> the target, [H, W, 3] uint8 RGB."""
-        low = torch.from_numpy(rgb.transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0)[None]
         with torch.no_grad():
-            target = tone_target(low, self.loss)
+            target = tone_target(to_tensor(rgb / 255.0)[None], self.loss)
         return to_uint8((target[0].permute(1, 2, 0).numpy() + 1.0) / 2.0)
 
 

@@ -15,6 +15,7 @@ from PIL import Image
 from tests.model_factory import write_contract_model
 from training import evaluate
 from training.config import LossConfig, TrainConfig, save_config
+from training.data import to_tensor
 from training.enhancers import OnnxEnhancer, ToneTargetEnhancer, gamma_curve
 from training.metrics import psnr
 from training.trainer import _tone_loss
@@ -172,8 +173,8 @@ SHIPPED_TARGET = LossConfig(
 
 
 def _tensor(rgb: np.ndarray) -> torch.Tensor:
-    """[H, W, 3] uint8 -> [1, 3, H, W] in [-1, 1], as training feeds images."""
-    return torch.from_numpy(rgb.transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0)[None]
+    """[H, W, 3] uint8 -> a batch of one, as training feeds images."""
+    return to_tensor(rgb / 255.0)[None]
 
 
 def test_tone_target_is_what_the_trainer_fits_the_generator_to() -> None:
