@@ -21,6 +21,8 @@ from typing import TypeVar
 import numpy as np
 
 from enlighten_desktop.engine.attention import default_attention, exposure_gain
+from enlighten_desktop.engine.colour_noise import REACH as COLOUR_NOISE_REACH
+from enlighten_desktop.engine.colour_noise import aligned_start, check_amount, reduce_colour_noise
 from enlighten_desktop.engine.errors import CancelledError
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.providers import ProviderReport
@@ -43,13 +45,23 @@ Wrapped = TypeVar("Wrapped")
 Result = TypeVar("Result")
 
 
-def auto_tile(model: EnhancerModel, *, budget: int = MODEL_MEMORY_BUDGET) -> int:
-    """The core size in px for ``model`` whose windows (core + the model's tile margin on each side) keep
-    one run within ``budget`` bytes."""
+def auto_tile(model: EnhancerModel, *, margin: int | None = None, budget: int = MODEL_MEMORY_BUDGET) -> int:
+    """The core size in px for ``model`` whose windows (core + ``margin`` on each side, default the model's
+    tile margin; see ``tile_margin``) keep one run within ``budget`` bytes."""
     contract = model.contract
+    margin = contract.tile_margin if margin is None else margin
     bytes_per_pixel = _BYTES_PER_PIXEL_PER_WIDTH * max(contract.width, 1)
     side = window_side_for(budget // bytes_per_pixel, contract.size_multiple)
-    return max(side - 2 * contract.tile_margin, contract.size_multiple)
+    return max(side - 2 * margin, contract.size_multiple)
+
+
+def tile_margin(model: EnhancerModel, *, smoothing: float = 0.0, colour_noise: float = 0.0) -> int:
+    """The context a tile needs per side: the model's tile margin, plus shadow smoothing's reach when it is on
+    (it reads ``smoothing.REACH`` px around each pixel the model reads). Colour noise reduction reads
+    ``colour_noise.REACH`` px of the model's output around the core, inside the margin (at least that
+    wide): its box means keep the model's own tile error there from growing (docs/ENGINE_API.md)."""
+    margin = model.contract.tile_margin + (SMOOTHING_REACH if smoothing else 0)
+    return max(margin, COLOUR_NOISE_REACH) if colour_noise else margin
 
 
 class Stage(TextEnum):
@@ -107,13 +119,14 @@ def _check_attention(rgb: np.ndarray, attention: np.ndarray | None) -> np.ndarra
 
 def _run_tile(
     model: EnhancerModel, rgb: np.ndarray, attention: np.ndarray | float, tile: Tile, strength: np.float32,
-    out: np.ndarray, *, smoothing: float,
+    out: np.ndarray, *, smoothing: float, colour_noise: float,
 ) -> None:
     """Enhance one tile of ``rgb`` (still the original around the tile) and write its core, blended with the
     original by ``strength`` (apply_strength's arithmetic), into ``out`` (core-sized H x W x 3 float32).
     ``attention``: the photo's map, or the photo's exposure gain for the default map of the window.
     ``smoothing`` > 0: the model sees the window with its shadows smoothed by that many levels (``smoothing``
-    module); the blend is still with the original."""
+    module); the blend is still with the original. ``colour_noise`` > 0: the model's output gets that much
+    colour noise reduction (``colour_noise`` module), worked out on the core plus the filter's reach."""
     window = read_window(rgb, tile.window)
     if isinstance(attention, float):
         att = default_attention(window, attention)[None, None]
@@ -124,14 +137,39 @@ def _run_tile(
     np.multiply(seen.transpose(2, 0, 1), 2.0, out=image[0])
     image -= 1.0
     rows, cols = tile.core_in_window
-    result = model.run(image, att)[0][:, rows, cols]
-    np.add(result.transpose(1, 2, 0), 1.0, out=out)
-    out *= 0.5
-    np.clip(out, 0.0, 1.0, out=out)
+    result = model.run(image, att)[0]
+    if colour_noise:
+        reach = _within_reach(tile, rgb.shape[:2])
+        cleaned = reduce_colour_noise(_to_unit(result[:, reach[0], reach[1]]),
+                                      att[0, 0][reach] * np.float32(colour_noise))
+        out[...] = cleaned[rows.start - reach[0].start : rows.stop - reach[0].start,
+                           cols.start - reach[1].start : cols.stop - reach[1].start]
+    else:
+        _to_unit(result[:, rows, cols], out=out)
     if strength != 1:
         share = out * strength
         np.multiply(window[rows, cols], np.float32(1.0 - strength), out=out)
         out += share
+
+
+def _to_unit(result: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """The model's output (3 x H x W in [-1, 1]) as H x W x 3 float32 in [0, 1], clipped (into ``out``)."""
+    unit: np.ndarray = np.add(result.transpose(1, 2, 0), 1.0, out=out)
+    unit *= 0.5
+    return np.clip(unit, 0.0, 1.0, out=unit)
+
+
+def _within_reach(tile: Tile, shape: tuple[int, ...]) -> tuple[slice, slice]:
+    """The window rows and columns that colour noise reduction reads for ``tile``'s core: the core plus
+    ``colour_noise.REACH`` px, starting on the photo's block grid and cut at the photo's edges (the part of
+    the window that reflects the photo beyond its edge is not read, as the whole photo has none)."""
+    spans = []
+    for window, core, length in zip(tile.window, tile.core, shape, strict=True):
+        start = aligned_start(core.start - COLOUR_NOISE_REACH)
+        stop = min(core.stop + COLOUR_NOISE_REACH, length)
+        # A margin narrower than the reach (the models' tile margins are wider) cuts it at the window.
+        spans.append(slice(max(start - window.start, 0), min(stop, window.stop) - window.start))
+    return spans[0], spans[1]
 
 
 Held = list[tuple[int, np.ndarray]]  # (first image row, results) of tile rows not yet written back
@@ -149,6 +187,7 @@ def enhance_in_place(
     attention: np.ndarray | None = None,
     strength: float = 1.0,
     smoothing: float = 0.0,
+    colour_noise: float = 0.0,
     tile: int | None = None,
     margin: int | None = None,
     cancel: CancelToken | None = None,
@@ -157,23 +196,25 @@ def enhance_in_place(
     s = ``strength`` clipped to [0, 1]; returns (StopIteration.value) the provider that ran.
 
     ``attention`` (H x W float32 [0, 1]) replaces the default map, e.g. after a user edit. ``smoothing``: the
-    shadow smoothing in 8-bit levels (0 = off; ``smoothing.smooth_shadows``, per window). ``tile`` is the
-    core size in px (0 = whole image in one run; None = ``auto_tile``); ``margin`` the context per side,
-    default the model's ``tile_margin`` (plus the smoothing's reach when it is on). Yields Progress(done,
-    total, "tiles") before the first tile and after each one; raises CancelledError between tiles once
+    shadow smoothing in 8-bit levels (0 = off; ``smoothing.smooth_shadows``, per window). ``colour_noise``:
+    the colour noise reduction's amount in [0, 1] (0 = off; ``colour_noise.reduce_colour_noise``, per
+    tile). ``tile`` is the core size in px (0 = whole image in one run; None = ``auto_tile``, for windows of
+    the budget's size); ``margin`` the context per side, default ``tile_margin``.
+    Yields Progress(done, total, "tiles") before the first tile and after each one; raises CancelledError
+    between tiles once
     ``cancel`` is set, leaving ``rgb`` partly enhanced.
     A row of tiles is written back once no later window reads its rows: every window sees original pixels.
     """
     _check_image(rgb)
     attention = _check_attention(rgb, attention)
     smoothing = check_levels(smoothing)
+    colour_noise = check_amount(colour_noise)
     contract = model.contract
     height, width = rgb.shape[:2]
     if margin is None:
-        # Smoothing reads REACH px around each pixel the model reads: the windows grow by as much.
-        margin = contract.tile_margin + (SMOOTHING_REACH if smoothing else 0)
-    tiles = plan_tiles(height, width, tile=auto_tile(model) if tile is None else tile, margin=margin,
-                       multiple=contract.size_multiple)
+        margin = tile_margin(model, smoothing=smoothing, colour_noise=colour_noise)
+    core = auto_tile(model, margin=margin) if tile is None else tile
+    tiles = plan_tiles(height, width, tile=core, margin=margin, multiple=contract.size_multiple)
     tile_rows = [list(row) for _, row in groupby(tiles, key=lambda each: each.core[0].start)]
     first_read = [_first_row_read(row, height) for row in tile_rows[1:]] + [height]
     s = np.float32(np.clip(strength, 0.0, 1.0))
@@ -188,7 +229,8 @@ def enhance_in_place(
         for each in row:
             if cancel is not None and cancel.cancelled:
                 raise CancelledError("Enhancement cancelled.")
-            _run_tile(model, rgb, per_tile, each, s, strip[:, each.core[1]], smoothing=smoothing)
+            _run_tile(model, rgb, per_tile, each, s, strip[:, each.core[1]], smoothing=smoothing,
+                      colour_noise=colour_noise)
             done += 1
             yield Progress(done, len(tiles), Stage.TILES)
         held.append((core_rows.start, strip))
@@ -214,6 +256,7 @@ def enhance(
     *,
     attention: np.ndarray | None = None,
     smoothing: float = 0.0,
+    colour_noise: float = 0.0,
     tile: int | None = None,
     margin: int | None = None,
     cancel: CancelToken | None = None,
@@ -225,8 +268,8 @@ def enhance(
     if attention is None:
         attention = default_attention(rgb, exposure_gain(model.contract.exposure_gate, rgb))
     out = rgb.copy()
-    provider = yield from enhance_in_place(model, out, attention=attention, smoothing=smoothing, tile=tile,
-                                           margin=margin, cancel=cancel)
+    provider = yield from enhance_in_place(model, out, attention=attention, smoothing=smoothing,
+                                           colour_noise=colour_noise, tile=tile, margin=margin, cancel=cancel)
     return EnhanceResult(original=rgb, enhanced=out, attention=attention, provider=provider)
 
 
