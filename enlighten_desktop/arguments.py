@@ -9,6 +9,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+from enlighten_desktop.engine.colour_noise import DEFAULT_AMOUNT, check_amount
 from enlighten_desktop.engine.errors import ModelError
 from enlighten_desktop.engine.model import EnhancerModel, default_model_path
 from enlighten_desktop.engine.providers import PROVIDER_ALIASES, SessionSettings
@@ -42,6 +43,23 @@ def add_smoothing_arg(parser: argparse.ArgumentParser) -> None:
         help="before the lift, smooth the 8-bit steps and compression blocks of the shadows: each pixel "
         f"moves by at most LEVELS of 255 (0 = off, the default; up to {MAX_LEVELS:g}; 1 to 2 for blocky "
         "phone photos)")
+
+
+def colour_noise(text: str) -> float:
+    """Colour noise reduction in percent, 0 (off) to 100, as the engine's amount (0 to 1)."""
+    try:
+        return check_amount(float(text) / 100.0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a percentage from 0 to 100, not {text!r}") from None
+
+
+def add_colour_noise_arg(parser: argparse.ArgumentParser) -> None:
+    """``--colour-noise PERCENT`` (or ``--color-noise``), for every sub-command that enhances."""
+    parser.add_argument(
+        "--colour-noise", "--color-noise", type=colour_noise, default=DEFAULT_AMOUNT, metavar="PERCENT",
+        dest="colour_noise",
+        help="after the lift, take the coloured blotches out of the lifted shadows and keep their luma grain "
+        f"(0 = off, 100 = full; default {DEFAULT_AMOUNT * 100:g})")
 
 
 def int_range(low: int, high: int | None = None) -> Callable[[str], int]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from enlighten_desktop.engine.model import EnhancerModel
-from enlighten_desktop.engine.pipeline import auto_tile, enhance, run_to_end
+from enlighten_desktop.engine.pipeline import auto_tile, enhance, run_to_end, tile_margin
 
 
 @dataclass(frozen=True)
@@ -88,21 +88,23 @@ def _windows_peak_working_set() -> int | None:
 def run_bench(
     model: EnhancerModel, rgb: np.ndarray, *, tile: int | None, runs: int, warmup: int = 1,
     smoothing: float = 0.0,
+    colour_noise: float = 0.0,
 ) -> BenchResult:
     """Enhance ``rgb`` (H x W x 3 float32 [0, 1]) ``warmup`` times, then ``runs`` times; median time.
-    ``tile`` None: the engine's automatic tile (reported as the size it resolves to); ``smoothing``: the
-    shadow smoothing the runs use."""
-    tile = auto_tile(model) if tile is None else tile
+    ``tile`` None: the engine's automatic tile (reported as the size it resolves to); ``smoothing``,
+    ``colour_noise``: the shadow smoothing and colour noise reduction the runs use."""
+    filters = {"smoothing": smoothing, "colour_noise": colour_noise}
+    tile = auto_tile(model, margin=tile_margin(model, **filters)) if tile is None else tile
     rss_before = peak_rss_bytes()
-    steps = enhance(model, rgb, smoothing=smoothing, tile=tile)
+    steps = enhance(model, rgb, tile=tile, **filters)
     tiles = next(steps).total
     steps.close()
     for _ in range(warmup):
-        run_to_end(enhance(model, rgb, smoothing=smoothing, tile=tile))
+        run_to_end(enhance(model, rgb, tile=tile, **filters))
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        run_to_end(enhance(model, rgb, smoothing=smoothing, tile=tile))
+        run_to_end(enhance(model, rgb, tile=tile, **filters))
         times.append((time.perf_counter() - start) * 1000.0)
     return BenchResult(
         width=rgb.shape[1], height=rgb.shape[0], tile=tile, tiles=tiles, runs=runs,
@@ -121,13 +123,14 @@ class Agreement:
     max_levels_quantised: int
 
 
-def compare_whole(model: EnhancerModel, rgb: np.ndarray, *, tile: int | None, smoothing: float = 0.0
-                  ) -> Agreement:
-    """Enhance ``rgb`` tiled (None: the automatic tile) and in one piece, both with ``smoothing``, and measure
-    how far apart the results are."""
-    tile = auto_tile(model) if tile is None else tile
-    whole = run_to_end(enhance(model, rgb, smoothing=smoothing, tile=0)).enhanced
-    tiled = run_to_end(enhance(model, rgb, smoothing=smoothing, tile=tile)).enhanced
+def compare_whole(model: EnhancerModel, rgb: np.ndarray, *, tile: int | None, smoothing: float = 0.0,
+                  colour_noise: float = 0.0) -> Agreement:
+    """Enhance ``rgb`` tiled (None: the automatic tile) and in one piece, both with ``smoothing`` and
+    ``colour_noise``, and measure how far apart the results are."""
+    filters = {"smoothing": smoothing, "colour_noise": colour_noise}
+    tile = auto_tile(model, margin=tile_margin(model, **filters)) if tile is None else tile
+    whole = run_to_end(enhance(model, rgb, tile=0, **filters)).enhanced
+    tiled = run_to_end(enhance(model, rgb, tile=tile, **filters)).enhanced
     diff = np.abs(tiled - whole) * np.float32(255.0)
     quantised = np.abs(np.rint(tiled * 255.0).astype(np.int16) - np.rint(whole * 255.0).astype(np.int16))
     return Agreement(

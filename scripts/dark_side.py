@@ -1,10 +1,10 @@
 """The dark side at 100%: colour speckle and luma detail of real night photos, crops to look at, and NIQE/PSNR
-of a scored set, per model and shadow-smoothing level, through the app's own engine.
+of a scored set, per model, shadow-smoothing level and colour noise reduction, through the app's own engine.
 
 NIQE scores luma only and reads grain as texture, so it cannot tell a clean lift from one that turns sensor
 noise and compression blocks into blotches. On the large frames of a folder of real night photos
-(``shared/data/dev_real``: frames of at least --min-megapixels), each method (model x --smoothing level) is
-measured on a 640 px centre crop:
+(``shared/data/dev_real``: frames of at least --min-megapixels), each method (model x --smoothing level x
+--colour-noise amount) is measured on a 640 px centre crop:
 
 - **chroma detail**: the mean absolute difference, in 8-bit levels, between the output's chroma (RGB minus
   Rec. 601 luma) and its 7x7 box mean: colour speckle and blotches. Lower is cleaner.
@@ -13,12 +13,11 @@ measured on a 640 px centre crop:
 It writes a sheet of 256 px crops at 100% from the darkest scenes and two mid ones, one frame each, and of
 any --also images (input | each method): the pictures the numbers stand for. With --scored FOLDER (and
 --ref), it also scores every image of that folder at full size with ``training evaluate``'s own code (NIQE,
-PSNR/SSIM against the reference, luma, clipping; a contact sheet), so that what smoothing costs there is
-measured. Methods run as
-``enlighten-desktop enhance`` does (``EnhancerModel``, exposure gate, ``pipeline.enhance`` with the automatic
-tile), on 8-bit pixels as read.
+PSNR/SSIM against the reference, luma, clipping; a contact sheet), so that what the filters cost there is
+measured. Methods run as ``enlighten-desktop enhance`` does (``EnhancerModel``, exposure gate,
+``pipeline.enhance`` with the automatic tile), on 8-bit pixels as read.
 
-    python scripts/dark_side.py resources/models/enlightengan.onnx --smoothing 0 1 2 \\
+    python scripts/dark_side.py resources/models/enlightengan.onnx --smoothing 0 1 2 --colour-noise 0 100 \\
         --folder ../shared/data/dev_real --scored ../shared/data/dev_eval/low \\
         --ref ../shared/data/dev_eval/ref --out /tmp/dark_side
 """
@@ -77,12 +76,13 @@ def frames_of_at_least(folder: Path, min_pixels: float) -> list[Path]:
     return frames
 
 
-def engine_method(model: EnhancerModel, smoothing: float) -> Method:
-    """``model`` with ``smoothing`` through the engine, as the app and the CLI run it."""
+def engine_method(model: EnhancerModel, smoothing: float, colour_noise: float = 0.0) -> Method:
+    """``model`` with ``smoothing`` and ``colour_noise`` through the engine, as the app and the CLI run it."""
 
     def run(rgb: np.ndarray) -> np.ndarray:
         image = rgb.astype(np.float32) / 255.0
-        return to_uint8(run_to_end(enhance(model, image, smoothing=smoothing)).enhanced)
+        result = run_to_end(enhance(model, image, smoothing=smoothing, colour_noise=colour_noise))
+        return to_uint8(result.enhanced)
 
     return run
 
@@ -136,6 +136,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("models", nargs="+", type=Path, help="exported .onnx files")
     parser.add_argument("--smoothing", type=float, nargs="+", default=[0.0],
                         help="shadow smoothing levels to run each model with (0 = off)")
+    parser.add_argument("--colour-noise", type=float, nargs="+", default=[0.0], metavar="PERCENT",
+                        help="colour noise reduction to run each model with, 0 (off; the model alone) to 100 "
+                        "(the app's default)")
     parser.add_argument("--folder", type=Path, default=Path("../shared/data/dev_real"))
     parser.add_argument("--min-megapixels", type=float, default=1.5)
     parser.add_argument("--sheet-scenes", type=int, default=3, help="darkest scenes on the sheet (+ two mid)")
@@ -150,10 +153,13 @@ def main(argv: list[str]) -> int:
     for path in args.models:
         model = EnhancerModel.load(path, provider="cpu")
         for level in args.smoothing:
-            name = path.stem if level == 0 else f"{path.stem} smoothing {level:g}"
-            methods[name] = engine_method(model, level)
-    if len(methods) != len(args.models) * len(args.smoothing):
-        parser.error("give models whose file names differ and smoothing levels that differ: they name rows")
+            for percent in args.colour_noise:
+                name = path.stem + (f" smoothing {level:g}" if level else "") + (
+                    f" colour noise {percent:g} %" if percent else "")
+                methods[name] = engine_method(model, level, percent / 100.0)
+    if len(methods) != len(args.models) * len(args.smoothing) * len(args.colour_noise):
+        parser.error("give models whose file names differ, and smoothing levels and colour noise amounts "
+                     "that differ: they name rows")
     frames = frames_of_at_least(args.folder, args.min_megapixels * 1e6)
     if not frames:
         parser.error(f"no frame of at least {args.min_megapixels} MP in {args.folder}")

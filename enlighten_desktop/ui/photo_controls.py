@@ -1,8 +1,8 @@
 """The controls of the photo on screen, wired once for every window that shows one.
 
-``PhotoControls`` connects an AdjustPanel (strength, shadow smoothing, heat-map, attention brush) and a
-CompareView to a PhotoSession, and remembers the choices in AppSettings. The main window and the review
-window of the editor hand-off both use it, so the two behave alike.
+``PhotoControls`` connects an AdjustPanel (strength, shadow smoothing, colour noise, heat-map, attention
+brush) and a CompareView to a PhotoSession, and remembers the choices in AppSettings. The main window and the
+review window of the editor hand-off both use it, so the two behave alike.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ class PhotoControls(QObject):
         adjust.strength.setValue(round(settings.strength * 100))
         session.smoothing = settings.smoothing
         adjust.smoothing.setValue(round(settings.smoothing * SMOOTHING_STEPS_PER_LEVEL))
+        session.colour_noise = settings.colour_noise
+        adjust.colour_noise.setValue(round(settings.colour_noise * 100))
         adjust.opacity.setValue(round(settings.overlay_opacity * 100))
         adjust.brush_size.setValue(settings.brush_size)
         adjust.softness.setValue(round(settings.brush_softness * 100))
@@ -41,6 +43,7 @@ class PhotoControls(QObject):
         compare.stroke_finished.connect(session.end_stroke)
         adjust.strength.valueChanged.connect(self._on_strength)
         adjust.smoothing.valueChanged.connect(self._on_smoothing)
+        adjust.colour_noise.valueChanged.connect(self._on_colour_noise)
         adjust.show_overlay.toggled.connect(lambda _on: self.update_overlay())
         adjust.opacity.valueChanged.connect(lambda _v: self.update_overlay())
         adjust.brush.toggled.connect(self._on_brush_toggled)
@@ -73,6 +76,10 @@ class PhotoControls(QObject):
         levels = steps / SMOOTHING_STEPS_PER_LEVEL
         self.settings.smoothing = levels
         self.session.set_smoothing(levels)
+
+    def _on_colour_noise(self, percent: int) -> None:
+        self.settings.colour_noise = percent / 100
+        self.session.set_colour_noise(percent / 100)
 
     def _on_brush_toggled(self, on: bool) -> None:
         if on:

@@ -28,6 +28,7 @@ from enlighten_desktop.engine.attention import (
     exposure_gain,
     resize_plane,
 )
+from enlighten_desktop.engine.colour_noise import DEFAULT_AMOUNT
 from enlighten_desktop.engine.errors import EnlightenError
 from enlighten_desktop.engine.imageio import LoadedImage, read_reduced_jpeg
 from enlighten_desktop.engine.item import (
@@ -145,6 +146,7 @@ class PhotoSession(QObject):
         self.result_is_full = False
         self.strength = 1.0
         self.smoothing = 0.0  # shadow smoothing in levels: part of the model run, unlike the strength
+        self.colour_noise = DEFAULT_AMOUNT  # colour noise reduction (0..1): part of the model run too
         self._generation = 0
         self._work = WorkerPool(threads=1, parent=self)
         self._display = WorkerPool(threads=1, parent=self)
@@ -159,6 +161,7 @@ class PhotoSession(QObject):
         # The attention edit of the latest run (proxy size), which the full-size result and exports use.
         self.edit_in_use = np.zeros((0, 0), dtype=np.float32)
         self.smoothing_in_use = 0.0
+        self.colour_noise_in_use = DEFAULT_AMOUNT
         self.displayed_strength: float | None = None
         self._overlay_timer = QTimer(self, singleShot=True, interval=OVERLAY_INTERVAL_MS)
         self._overlay_timer.timeout.connect(self.refresh_overlay)
@@ -247,9 +250,10 @@ class PhotoSession(QObject):
         self._generation += 1
         self._cancel_current()
         self._full_wanted = False
-        photo, edit, config, smoothing = self.photo, self.brush.edit.copy(), self.config, self.smoothing
-        self.edit_in_use = edit  # the full-size run that follows uses this same edit and smoothing
-        self.smoothing_in_use = smoothing
+        photo, edit, config = self.photo, self.brush.edit.copy(), self.config
+        smoothing, colour_noise = self.smoothing, self.colour_noise
+        self.edit_in_use = edit  # the full-size run that follows uses this same edit and these filters
+        self.smoothing_in_use, self.colour_noise_in_use = smoothing, colour_noise
         if self._preview_is_final():
             self.stage_changed.emit(PhotoStage.ENHANCING)
             self._run_full()
@@ -259,7 +263,7 @@ class PhotoSession(QObject):
             model = self.models.get(config.preview_model(), provider=config.provider, device=config.device)
             attention = apply_attention_edit(photo.proxy_attention, edit)
             return (yield from enhance(model, photo.proxy, attention=attention, smoothing=smoothing,
-                                       tile=config.tile, cancel=token))
+                                       colour_noise=colour_noise, tile=config.tile, cancel=token))
 
         self.stage_changed.emit(PhotoStage.PREVIEW)
         self._start(preview, self._on_preview)
@@ -282,7 +286,8 @@ class PhotoSession(QObject):
         on screen is the very one the exports write (they reuse it). Without the original yet, it runs
         once the original is read: after the preview is on screen (``_on_display``), or at once when
         nothing is on screen yet (a photo whose preview is final)."""
-        original, edit, smoothing = self.original, self.edit_in_use, self.smoothing_in_use
+        original, edit = self.original, self.edit_in_use
+        smoothing, colour_noise = self.smoothing_in_use, self.colour_noise_in_use
         config = self.config
         if original is None:
             self._full_wanted = True
@@ -294,7 +299,8 @@ class PhotoSession(QObject):
         def full(token: CancelToken) -> Generator[Progress, None, Developed]:
             model = self.models.get(config.export_model(), provider=config.provider, device=config.device)
             return (yield from develop(model, original.image, original.stamp, attention_edit=edit,
-                                       smoothing=smoothing, tile=config.tile, cancel=token))
+                                       smoothing=smoothing, colour_noise=colour_noise, tile=config.tile,
+                                       cancel=token))
 
         self._start(full, self._on_full)
 
@@ -312,6 +318,12 @@ class PhotoSession(QObject):
     def set_smoothing(self, levels: float) -> None:
         """New shadow smoothing: the model runs again, after a pause (a slider being dragged)."""
         self.smoothing = levels
+        if self.photo is not None:
+            self._render_timer.start()
+
+    def set_colour_noise(self, amount: float) -> None:
+        """New colour noise reduction: the model runs again, after a pause (a slider being dragged)."""
+        self.colour_noise = amount
         if self.photo is not None:
             self._render_timer.start()
 
@@ -424,13 +436,13 @@ class PhotoSession(QObject):
         if developed is None or not self.result_is_full or source is None:
             return None
         config, strength = self.config, self.strength
-        edit, smoothing = self.edit_in_use, self.smoothing_in_use
+        edit, smoothing, colour_noise = self.edit_in_use, self.smoothing_in_use, self.colour_noise_in_use
 
         def write(token: CancelToken) -> Generator[Progress, None, ItemResult]:
             model = self.models.get(config.export_model(), provider=config.provider, device=config.device)
             return (yield from process_item(model, source, writer, strength=strength, smoothing=smoothing,
-                                            tile=config.tile, attention_edit=edit, cancel=token,
-                                            reuse=developed))
+                                            colour_noise=colour_noise, tile=config.tile, attention_edit=edit,
+                                            cancel=token, reuse=developed))
 
         return write
 

@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar, overload
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from enlighten_desktop import APP_NAME
+from enlighten_desktop.engine.colour_noise import DEFAULT_AMOUNT
 from enlighten_desktop.engine.formats import Format
 from enlighten_desktop.engine.outputs import OutputOptions
 from enlighten_desktop.engine.smoothing import MAX_LEVELS
@@ -114,6 +115,8 @@ class AppSettings:
     strength = Setting("adjust/strength", 1.0, _unit, doc="Blend of original (0) and fully enhanced (1).")
     smoothing = Setting("adjust/smoothing", 0.0, _smoothing,
                         doc="Shadow smoothing in 8-bit levels before the lift (0 = off).")
+    colour_noise = Setting("adjust/colour_noise", DEFAULT_AMOUNT, _unit,
+                           doc="Colour noise reduction after the lift, 0 (off) to 1 (full).")
     overlay_opacity = Setting("view/overlay_opacity", 0.5, _unit)
     brush_size = Setting("brush/size", 40, int, doc="Brush radius in px of the working (proxy) resolution.")
     brush_softness = Setting("brush/softness", 0.5, _unit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -106,16 +107,25 @@ def test_info_reports_the_models_exposure_gate(tmp_path):
 def test_bench_reports_speed_memory_and_tiled_agreement(contract_model_path):
     run = cli("bench", "--model", contract_model_path, "--size", "192x128", "--tile", "32", "--runs", "2")
     assert run.returncode == 0, run.stderr
-    assert "192x128 (24 tile(s) of 32) on CPUExecutionProvider" in run.stdout
+    # It measures what enhance does by default: with colour noise reduction, whose reach (40 px) is wider
+    # than this model's tile margin (32 px). The margin becomes 48 px (a multiple of 16), a window 128 px:
+    # the image's 128 rows need no split.
+    assert "192x128, colour noise reduction 100 % (6 tile(s) of 32) on CPUExecutionProvider" in run.stdout
     assert "ms/MP" in run.stdout and "peak RSS" in run.stdout and "n/a" not in run.stdout
     agree = cli("bench", "--model", contract_model_path, "--size", "192x128", "--tile", "32",
-                "--compare-whole")
-    assert "max difference 0.000 levels" in agree.stdout, agree.stderr
+                "--compare-whole", "--colour-noise", "0")
+    assert "192x128 tile 32 vs whole image" in agree.stdout, agree.stderr
+    assert "max difference 0.000 levels" in agree.stdout
     # Shadow smoothing widens the windows by its reach, so tiles still agree with the whole image.
     smoothed = cli("bench", "--model", contract_model_path, "--size", "192x128", "--tile", "32",
-                   "--compare-whole", "--smooth-shadows", "2")
+                   "--compare-whole", "--smooth-shadows", "2", "--colour-noise", "0")
     assert "192x128, shadow smoothing 2 tile 32 vs whole image" in smoothed.stdout, smoothed.stderr
     assert "max difference 0.000 levels" in smoothed.stdout
+    # Colour noise reduction reads the model's output within the margin: as close as the model's own tiles.
+    cleaned = cli("bench", "--model", contract_model_path, "--size", "192x128", "--tile", "32",
+                  "--compare-whole", "--colour-noise", "100")
+    assert "192x128, colour noise reduction 100 % tile 32 vs whole image" in cleaned.stdout, cleaned.stderr
+    assert re.search(r"[01] levels after rounding to 8 bits", cleaned.stdout), cleaned.stdout
 
 
 def test_options_and_sub_commands_go_to_the_cli_not_the_gui():

@@ -1,5 +1,5 @@
 """Colour noise reduction (engine/colour_noise.py): the output's chroma guided-filtered by its luma, the luma
-kept, scaled by the attention; real ONNX models (tests/model_factory.py)."""
+kept, scaled by the attention; real ONNX models (tests/model_factory.py), real files, the real CLI."""
 
 from __future__ import annotations
 
@@ -7,9 +7,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from enlighten_desktop.engine.colour_noise import REACH, SCALE, check_amount, reduce_colour_noise
+from enlighten_desktop.cli import main as cli_main
+from enlighten_desktop.engine.colour_noise import (
+    DEFAULT_AMOUNT,
+    REACH,
+    SCALE,
+    check_amount,
+    reduce_colour_noise,
+)
+from enlighten_desktop.engine.item import develop, process_item, read_photo
 from enlighten_desktop.engine.model import EnhancerModel
+from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
 from enlighten_desktop.engine.pipeline import enhance, enhance_in_place, run_to_end
 from enlighten_desktop.engine.smoothing import box_mean
 from tests.model_factory import write_contract_model
@@ -141,3 +151,44 @@ def test_a_photo_the_gate_keeps_is_not_touched(tmp_path: Path) -> None:
     result = run_to_end(enhance(gated, bright, colour_noise=1.0, tile=0))
     assert not result.attention.any()
     np.testing.assert_array_equal(result.enhanced, bright)
+
+
+def test_a_kept_result_serves_only_the_colour_noise_reduction_it_was_made_with(tmp_path: Path,
+                                                                              model: EnhancerModel) -> None:
+    source = tmp_path / "dark.png"
+    Image.fromarray(np.round(noisy_dark_photo(96, 128, seed=7) * 255).astype(np.uint8)).save(source)
+    image, stamp = read_photo(source)
+    developed = run_to_end(develop(model, image, stamp, colour_noise=0.6))
+    assert developed.serves(source, model, tile=None, edit=None, smoothing=0.0, colour_noise=0.6)
+    assert not developed.serves(source, model, tile=None, edit=None, smoothing=0.0, colour_noise=1.0)
+    written = run_to_end(process_item(model, source, NewFiles(OutputOptions(folder=tmp_path / "kept")),
+                                      colour_noise=0.6, reuse=developed)).output
+    fresh = run_to_end(process_item(model, source, NewFiles(OutputOptions(folder=tmp_path / "fresh")),
+                                    colour_noise=0.6)).output
+    assert written is not None and fresh is not None
+    np.testing.assert_array_equal(np.asarray(Image.open(written)), np.asarray(Image.open(fresh)))
+
+
+def test_cli_cleans_by_default_takes_a_percentage_and_refuses_a_bad_value(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model_path = write_contract_model(tmp_path / "m.onnx")
+    source = tmp_path / "dark.png"
+    Image.fromarray(np.round(noisy_dark_photo(96, 128, seed=8) * 255).astype(np.uint8)).save(source)
+    runs = {"default": [], "off": ["--colour-noise", "0"], "forty": ["--color-noise", "40"]}
+    written = {}
+    for name, extra in runs.items():
+        status = cli_main(["enhance", str(source), "-o", str(tmp_path / name), "--model", str(model_path),
+                           "--provider", "cpu", *extra])
+        assert status == 0
+        written[name] = np.asarray(Image.open(next((tmp_path / name).glob("dark*.png"))))
+    image, _ = read_photo(source)
+    loaded = EnhancerModel.load(model_path, provider="cpu")
+    for name, amount in [("default", DEFAULT_AMOUNT), ("off", 0.0), ("forty", 0.4)]:
+        expected = run_to_end(enhance(loaded, image.rgb, colour_noise=amount)).enhanced
+        np.testing.assert_array_equal(written[name], np.round(expected * 255).astype(np.uint8))
+    assert speckle(written["default"] / 255.0) < speckle(written["off"] / 255.0) / 2
+    with pytest.raises(SystemExit) as refused:
+        cli_main(["enhance", str(source), "--model", str(model_path), "--colour-noise", "150"])
+    assert refused.value.code == 2
+    message = "--colour-noise/--color-noise: must be a percentage from 0 to 100, not '150'"
+    assert message in capsys.readouterr().err

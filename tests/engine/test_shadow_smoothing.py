@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from enlighten_desktop.cli import main as cli_main
+from enlighten_desktop.engine.colour_noise import DEFAULT_AMOUNT
 from enlighten_desktop.engine.item import develop, process_item, read_photo
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
@@ -132,8 +133,8 @@ def test_a_kept_result_serves_only_the_smoothing_it_was_made_with(tmp_path: Path
     Image.fromarray(np.round(blocky_shadows() * 255).astype(np.uint8)).save(source)
     image, stamp = read_photo(source)
     developed = run_to_end(develop(model, image, stamp, smoothing=1.0))
-    assert developed.serves(source, model, tile=None, edit=None, smoothing=1.0)
-    assert not developed.serves(source, model, tile=None, edit=None, smoothing=0.0)
+    assert developed.serves(source, model, tile=None, edit=None, smoothing=1.0, colour_noise=0.0)
+    assert not developed.serves(source, model, tile=None, edit=None, smoothing=0.0, colour_noise=0.0)
     out = tmp_path / "out"
     written = run_to_end(process_item(model, source, NewFiles(OutputOptions(folder=out)), smoothing=1.0,
                                       reuse=developed)).output
@@ -155,7 +156,8 @@ def test_cli_smooths_on_request_and_refuses_a_bad_value(tmp_path: Path, capsys: 
     plain = np.asarray(Image.open(next((tmp_path / "plain").glob("dark*.png"))))
     smooth = np.asarray(Image.open(next((tmp_path / "smooth").glob("dark*.png"))))
     image, _ = read_photo(source)
-    expected = run_to_end(enhance(EnhancerModel.load(model_path, provider="cpu"), image.rgb, smoothing=1.5))
+    expected = run_to_end(enhance(EnhancerModel.load(model_path, provider="cpu"), image.rgb, smoothing=1.5,
+                                     colour_noise=DEFAULT_AMOUNT))
     np.testing.assert_array_equal(smooth, np.round(expected.enhanced * 255).astype(np.uint8))
     assert not np.array_equal(smooth, plain)
     with pytest.raises(SystemExit) as refused:

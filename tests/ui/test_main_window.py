@@ -1,5 +1,5 @@
 """The main window with the real engine and the contract test model: drop, preview, strength, shadow
-smoothing, brush."""
+smoothing, colour noise, brush."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from enlighten_desktop.engine.item import process_item
+from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
 from enlighten_desktop.engine.pipeline import enhance, run_to_end
 from enlighten_desktop.ui.queue_model import QueueStatus
 from tests.ui.conftest import READY_MS, RunCounter, paint, qimage_array, wait_ready, write_photo
@@ -105,7 +108,8 @@ def test_shadow_smoothing_runs_the_model_again_and_the_queue_writes_with_it(make
     assert window.adjust.smoothing_label.text() == "1.5 levels"
     assert window.settings.smoothing == 1.5  # remembered for the next start
     (model,) = window.models.loaded()
-    expected = run_to_end(enhance(model, session.result.original, smoothing=1.5, tile=settings.tile))
+    expected = run_to_end(enhance(model, session.result.original, smoothing=1.5,
+                                          colour_noise=settings.colour_noise, tile=settings.tile))
     assert session.result_is_full
     np.testing.assert_array_equal(session.result.enhanced, expected.enhanced)
     assert not np.array_equal(session.result.enhanced, plain)
@@ -124,6 +128,34 @@ def test_shadow_smoothing_runs_the_model_again_and_the_queue_writes_with_it(make
     assert counter.calls > 0
     reused, fresh = (tmp_path / name / "dark_enlightened.jpg" for name in ("reused", "fresh"))
     assert reused.read_bytes() == fresh.read_bytes()
+
+
+def test_colour_noise_is_on_by_default_and_its_slider_runs_the_model_again(make_window, qtbot, tmp_path,
+                                                                           settings) -> None:
+    photo = write_photo(tmp_path / "in" / "dark.jpg")
+    window = make_window()
+    wait_ready(qtbot, window, lambda: window.add_paths([photo]))
+    session = window.session
+    (model,) = window.models.loaded()
+    assert window.adjust.colour_noise_label.text() == "100 %"
+    default = run_to_end(enhance(model, session.result.original, colour_noise=1.0, tile=settings.tile))
+    np.testing.assert_array_equal(session.result.enhanced, default.enhanced)
+    wait_ready(qtbot, window, lambda: window.adjust.colour_noise.setValue(0))
+    assert window.adjust.colour_noise_label.text() == "off"
+    assert window.settings.colour_noise == 0.0  # remembered for the next start
+    plain = run_to_end(enhance(model, session.result.original, tile=settings.tile))
+    assert session.result_is_full
+    np.testing.assert_array_equal(session.result.enhanced, plain.enhanced)
+    assert not np.array_equal(plain.enhanced, default.enhanced)
+
+    # The queue writes what is on screen: the same bytes as a fresh run with colour noise reduction off.
+    window.queue_panel.options.folder.setText(str(tmp_path / "out"))
+    with qtbot.waitSignal(window.runner.finished, timeout=READY_MS):
+        window.queue_panel.export.click()
+    written = np.asarray(Image.open(tmp_path / "out" / "dark_enlightened.jpg"))
+    fresh = tmp_path / "fresh"
+    run_to_end(process_item(model, photo, NewFiles(OutputOptions(folder=fresh)), tile=settings.tile))
+    np.testing.assert_array_equal(written, np.asarray(Image.open(fresh / "dark_enlightened.jpg")))
 
 
 def test_the_brush_changes_the_attention_the_engine_gets_and_its_output_there(make_window, qtbot,

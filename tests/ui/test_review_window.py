@@ -67,7 +67,8 @@ def test_save_writes_the_full_result_at_the_chosen_strength_over_the_file(qtbot,
         assert page.tags["InterColorProfile"].value == ICC and page.tags["XMP"].value == XMP
         saved = page.asarray() / 65535
     model = EnhancerModel.load(contract_model_path, provider="cpu")
-    full = run_to_end(enhance(model, original, tile=settings.tile)).enhanced
+    full = run_to_end(enhance(model, original, tile=settings.tile,
+                              colour_noise=settings.colour_noise)).enhanced
     np.testing.assert_allclose(saved, apply_strength(original, full, 0.4), atol=1e-4)
     assert saved.mean() > original.mean() + 0.01
 

@@ -1,4 +1,5 @@
-"""The side panel for the current photo: strength, shadow smoothing, attention overlay and brush."""
+"""The side panel for the current photo: strength, shadow smoothing, colour noise reduction, attention overlay
+and brush."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from enlighten_desktop.engine.colour_noise import DEFAULT_AMOUNT
 from enlighten_desktop.engine.smoothing import MAX_LEVELS
 from enlighten_desktop.ui.widgets.attention_overlay import AttentionLegend
 
@@ -67,6 +69,14 @@ class AdjustPanel(QWidget):
                                  "re-runs the model.")
         self.smoothing_label = _labelled_row(strength_form, "Shadow smoothing", self.smoothing,
                                              smoothing_text)
+        self.colour_noise = _slider(0, 100, round(DEFAULT_AMOUNT * 100),
+                                    "Take the coloured blotches out of the lifted shadows and keep their "
+                                    "luma grain: the colour is averaged where the brightness is flat and "
+                                    "follows its edges, as much as the model lifts each pixel. On by "
+                                    "default, like a raw converter's colour noise reduction; re-runs the "
+                                    "model.")
+        self.colour_noise_label = _labelled_row(strength_form, "Colour noise", self.colour_noise,
+                                                lambda v: "off" if v == 0 else f"{v} %")
         layout.addWidget(strength_box)
 
         overlay_box = QGroupBox("Attention map")
