@@ -17,9 +17,8 @@ from enlighten_desktop.engine.colour_noise import (
     check_amount,
     reduce_colour_noise,
 )
-from enlighten_desktop.engine.item import develop, process_item, read_photo
+from enlighten_desktop.engine.item import read_photo
 from enlighten_desktop.engine.model import EnhancerModel
-from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
 from enlighten_desktop.engine.pipeline import enhance, enhance_in_place, run_to_end
 from enlighten_desktop.engine.smoothing import box_mean
 from tests.model_factory import write_contract_model
@@ -141,32 +140,6 @@ def test_tiles_agree_with_the_whole_image_with_colour_noise_reduction(tmp_path: 
     whole = run_to_end(enhance(stamped, rgb, colour_noise=1.0, tile=0)).enhanced
     tiled = run_to_end(enhance(stamped, rgb, colour_noise=1.0, tile=48)).enhanced
     assert np.abs(np.round(whole * 255) - np.round(tiled * 255)).max() <= 1
-
-
-def test_a_photo_the_gate_keeps_is_not_touched(tmp_path: Path) -> None:
-    gated = EnhancerModel.load(write_contract_model(tmp_path / "gated.onnx",
-                                                    metadata={"enlighten.exposure_gate": "0.25,0.45"}),
-                               provider="cpu")
-    bright = np.clip(noisy_dark_photo(96, 128, seed=6) + np.float32(0.55), 0.0, 1.0)
-    result = run_to_end(enhance(gated, bright, colour_noise=1.0, tile=0))
-    assert not result.attention.any()
-    np.testing.assert_array_equal(result.enhanced, bright)
-
-
-def test_a_kept_result_serves_only_the_colour_noise_reduction_it_was_made_with(tmp_path: Path,
-                                                                              model: EnhancerModel) -> None:
-    source = tmp_path / "dark.png"
-    Image.fromarray(np.round(noisy_dark_photo(96, 128, seed=7) * 255).astype(np.uint8)).save(source)
-    image, stamp = read_photo(source)
-    developed = run_to_end(develop(model, image, stamp, colour_noise=0.6))
-    assert developed.serves(source, model, tile=None, edit=None, smoothing=0.0, colour_noise=0.6)
-    assert not developed.serves(source, model, tile=None, edit=None, smoothing=0.0, colour_noise=1.0)
-    written = run_to_end(process_item(model, source, NewFiles(OutputOptions(folder=tmp_path / "kept")),
-                                      colour_noise=0.6, reuse=developed)).output
-    fresh = run_to_end(process_item(model, source, NewFiles(OutputOptions(folder=tmp_path / "fresh")),
-                                    colour_noise=0.6)).output
-    assert written is not None and fresh is not None
-    np.testing.assert_array_equal(np.asarray(Image.open(written)), np.asarray(Image.open(fresh)))
 
 
 def test_cli_cleans_by_default_takes_a_percentage_and_refuses_a_bad_value(

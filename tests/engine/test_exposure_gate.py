@@ -18,6 +18,7 @@ from enlighten_desktop.engine.errors import ModelError
 from enlighten_desktop.engine.item import develop, read_photo
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.pipeline import enhance, run_to_end
+from enlighten_desktop.engine.smoothing import MAX_LEVELS
 from tests.model_factory import write_contract_model
 
 GATE = "0.25,0.45"
@@ -81,6 +82,16 @@ def test_a_well_exposed_photo_comes_back_unchanged_and_a_dark_one_is_lifted_as_b
     dark_gated = run_to_end(enhance(gated, dark, tile=0)).enhanced
     np.testing.assert_array_equal(dark_gated, dark_plain)
     assert dark_gated.mean() > dark.mean() + 0.05
+
+
+@pytest.mark.parametrize("filters", [{"smoothing": MAX_LEVELS}, {"colour_noise": 1.0}])
+def test_a_well_exposed_photo_comes_back_unchanged_with_either_filter_at_its_strongest(
+        gated: EnhancerModel, filters: dict[str, float]) -> None:
+    # Both filters are scaled by the attention, which the gate sets to 0 for this photo.
+    bright = photo(0.55, seed=3)
+    result = run_to_end(enhance(gated, bright, tile=0, **filters))
+    assert not result.attention.any()
+    np.testing.assert_array_equal(result.enhanced, bright)
 
 
 def test_tiles_use_the_photos_gain_not_their_own(gated: EnhancerModel) -> None:

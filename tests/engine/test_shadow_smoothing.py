@@ -117,29 +117,24 @@ def test_tiles_agree_with_the_whole_image_when_smoothing(model: EnhancerModel) -
     assert np.abs(np.round(whole * 255) - np.round(tiled * 255)).max() <= 1
 
 
-def test_a_photo_the_gate_keeps_stays_unchanged_with_smoothing(tmp_path: Path) -> None:
-    gated = EnhancerModel.load(write_contract_model(tmp_path / "gated.onnx",
-                                                    metadata={"enlighten.exposure_gate": "0.25,0.45"}),
-                               provider="cpu")
-    bright = blocky_shadows() + np.float32(0.55)
-    result = run_to_end(enhance(gated, bright, smoothing=MAX_LEVELS, tile=0))
-    assert not result.attention.any()
-    np.testing.assert_array_equal(result.enhanced, bright)
-
-
-def test_a_kept_result_serves_only_the_smoothing_it_was_made_with(tmp_path: Path,
-                                                                   model: EnhancerModel) -> None:
+@pytest.mark.parametrize(("made", "other"), [
+    ({"smoothing": 1.0, "colour_noise": 0.0}, {"smoothing": 0.0}),
+    ({"smoothing": 0.0, "colour_noise": 0.6}, {"colour_noise": 1.0}),
+])
+def test_a_kept_result_serves_only_the_filters_it_was_made_with(tmp_path: Path, model: EnhancerModel,
+                                                                made: dict[str, float],
+                                                                other: dict[str, float]) -> None:
     source = tmp_path / "dark.png"
     Image.fromarray(np.round(blocky_shadows() * 255).astype(np.uint8)).save(source)
     image, stamp = read_photo(source)
-    developed = run_to_end(develop(model, image, stamp, smoothing=1.0))
-    assert developed.serves(source, model, tile=None, edit=None, smoothing=1.0, colour_noise=0.0)
-    assert not developed.serves(source, model, tile=None, edit=None, smoothing=0.0, colour_noise=0.0)
+    developed = run_to_end(develop(model, image, stamp, **made))
+    assert developed.serves(source, model, tile=None, edit=None, **made)
+    assert not developed.serves(source, model, tile=None, edit=None, **(made | other))
     out = tmp_path / "out"
-    written = run_to_end(process_item(model, source, NewFiles(OutputOptions(folder=out)), smoothing=1.0,
-                                      reuse=developed)).output
+    written = run_to_end(process_item(model, source, NewFiles(OutputOptions(folder=out)), reuse=developed,
+                                      **made)).output
     fresh = run_to_end(process_item(model, source, NewFiles(OutputOptions(folder=tmp_path / "fresh")),
-                                    smoothing=1.0)).output
+                                    **made)).output
     assert written is not None and fresh is not None
     np.testing.assert_array_equal(np.asarray(Image.open(written)), np.asarray(Image.open(fresh)))
 

@@ -97,11 +97,17 @@ def test_strength_changes_the_result_without_running_the_model(make_window, qtbo
     assert window.settings.strength == 0.3  # remembered for the next start
 
 
-def test_shadow_smoothing_runs_the_model_again_and_the_queue_writes_with_it(make_window, qtbot, tmp_path,
-                                                                             settings) -> None:
+def open_dark_photo(make_window, qtbot, tmp_path: Path):
+    """A window showing the full-size result of a new dark photo: (photo, window)."""
     photo = write_photo(tmp_path / "in" / "dark.jpg")
     window = make_window()
     wait_ready(qtbot, window, lambda: window.add_paths([photo]))
+    return photo, window
+
+
+def test_shadow_smoothing_runs_the_model_again_and_the_queue_writes_with_it(make_window, qtbot, tmp_path,
+                                                                             settings) -> None:
+    photo, window = open_dark_photo(make_window, qtbot, tmp_path)
     session = window.session
     plain = session.result.enhanced.copy()
     wait_ready(qtbot, window, lambda: window.adjust.smoothing.setValue(3))
@@ -132,9 +138,7 @@ def test_shadow_smoothing_runs_the_model_again_and_the_queue_writes_with_it(make
 
 def test_colour_noise_is_on_by_default_and_its_slider_runs_the_model_again(make_window, qtbot, tmp_path,
                                                                            settings) -> None:
-    photo = write_photo(tmp_path / "in" / "dark.jpg")
-    window = make_window()
-    wait_ready(qtbot, window, lambda: window.add_paths([photo]))
+    photo, window = open_dark_photo(make_window, qtbot, tmp_path)
     session = window.session
     (model,) = window.models.loaded()
     assert window.adjust.colour_noise_label.text() == "100 %"
