@@ -11,6 +11,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -93,18 +94,19 @@ def run_bench(
     """Enhance ``rgb`` (H x W x 3 float32 [0, 1]) ``warmup`` times, then ``runs`` times; median time.
     ``tile`` None: the engine's automatic tile (reported as the size it resolves to); ``smoothing``,
     ``colour_noise``: the shadow smoothing and colour noise reduction the runs use."""
-    filters = {"smoothing": smoothing, "colour_noise": colour_noise}
-    tile = auto_tile(model, margin=tile_margin(model, **filters)) if tile is None else tile
+    margin = tile_margin(model, smoothing=smoothing, colour_noise=colour_noise)
+    tile = auto_tile(model, margin=margin) if tile is None else tile
+    filtered = partial(enhance, model, rgb, smoothing=smoothing, colour_noise=colour_noise, tile=tile)
     rss_before = peak_rss_bytes()
-    steps = enhance(model, rgb, tile=tile, **filters)
+    steps = filtered()
     tiles = next(steps).total
     steps.close()
     for _ in range(warmup):
-        run_to_end(enhance(model, rgb, tile=tile, **filters))
+        run_to_end(filtered())
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        run_to_end(enhance(model, rgb, tile=tile, **filters))
+        run_to_end(filtered())
         times.append((time.perf_counter() - start) * 1000.0)
     return BenchResult(
         width=rgb.shape[1], height=rgb.shape[0], tile=tile, tiles=tiles, runs=runs,
@@ -127,10 +129,11 @@ def compare_whole(model: EnhancerModel, rgb: np.ndarray, *, tile: int | None, sm
                   colour_noise: float = 0.0) -> Agreement:
     """Enhance ``rgb`` tiled (None: the automatic tile) and in one piece, both with ``smoothing`` and
     ``colour_noise``, and measure how far apart the results are."""
-    filters = {"smoothing": smoothing, "colour_noise": colour_noise}
-    tile = auto_tile(model, margin=tile_margin(model, **filters)) if tile is None else tile
-    whole = run_to_end(enhance(model, rgb, tile=0, **filters)).enhanced
-    tiled = run_to_end(enhance(model, rgb, tile=tile, **filters)).enhanced
+    margin = tile_margin(model, smoothing=smoothing, colour_noise=colour_noise)
+    tile = auto_tile(model, margin=margin) if tile is None else tile
+    filtered = partial(enhance, model, rgb, smoothing=smoothing, colour_noise=colour_noise)
+    whole = run_to_end(filtered(tile=0)).enhanced
+    tiled = run_to_end(filtered(tile=tile)).enhanced
     diff = np.abs(tiled - whole) * np.float32(255.0)
     quantised = np.abs(np.rint(tiled * 255.0).astype(np.int16) - np.rint(whole * 255.0).astype(np.int16))
     return Agreement(

@@ -43,7 +43,7 @@ class BatchRunner(QObject):
     notice = Signal(str)
 
     def __init__(self, *, queue: QueueModel, models: ModelCache,
-                 settings: Callable[[], tuple[EngineConfig, OutputOptions, float, float]],
+                 settings: Callable[[], tuple[EngineConfig, OutputOptions, float, float, float]],
                  edits: PhotoEdits, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.queue = queue
