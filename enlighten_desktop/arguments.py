@@ -11,6 +11,8 @@ from pathlib import Path
 
 from enlighten_desktop.engine.colour_noise import DEFAULT_AMOUNT, check_amount
 from enlighten_desktop.engine.errors import ModelError
+from enlighten_desktop.engine.luminance_noise import MAX_LEVELS as LUMINANCE_MAX_LEVELS
+from enlighten_desktop.engine.luminance_noise import check_amount as check_luminance_amount
 from enlighten_desktop.engine.model import EnhancerModel, default_model_path
 from enlighten_desktop.engine.providers import PROVIDER_ALIASES, SessionSettings
 from enlighten_desktop.engine.smoothing import MAX_LEVELS, check_levels
@@ -53,13 +55,26 @@ def colour_noise(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a percentage from 0 to 100, not {text!r}") from None
 
 
-def add_colour_noise_arg(parser: argparse.ArgumentParser) -> None:
-    """``--colour-noise PERCENT`` (or ``--color-noise``), for every sub-command that enhances."""
+def luminance_noise(text: str) -> float:
+    """Luminance noise reduction in percent, 0 (off) to 100, as the engine's amount (0 to 1)."""
+    try:
+        return check_luminance_amount(float(text) / 100.0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a percentage from 0 to 100, not {text!r}") from None
+
+
+def add_noise_args(parser: argparse.ArgumentParser) -> None:
+    """``--colour-noise PERCENT`` (or ``--color-noise``) and ``--luminance-noise PERCENT``, for every
+    sub-command that enhances."""
     parser.add_argument(
         "--colour-noise", "--color-noise", type=colour_noise, default=DEFAULT_AMOUNT, metavar="PERCENT",
         dest="colour_noise",
         help="after the lift, take the coloured blotches out of the lifted shadows and keep their luma grain "
         f"(0 = off, 100 = full; default {DEFAULT_AMOUNT * 100:g})")
+    parser.add_argument(
+        "--luminance-noise", type=luminance_noise, default=0.0, metavar="PERCENT",
+        help="after the lift, smooth the luma grain of the lifted shadows below a threshold of PERCENT of "
+        f"{LUMINANCE_MAX_LEVELS:g} levels, edges kept (0 = off, the default; costs fine texture)")
 
 
 def int_range(low: int, high: int | None = None) -> Callable[[str], int]:

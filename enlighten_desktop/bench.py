@@ -90,13 +90,16 @@ def run_bench(
     model: EnhancerModel, rgb: np.ndarray, *, tile: int | None, runs: int, warmup: int = 1,
     smoothing: float = 0.0,
     colour_noise: float = 0.0,
+    luminance_noise: float = 0.0,
 ) -> BenchResult:
     """Enhance ``rgb`` (H x W x 3 float32 [0, 1]) ``warmup`` times, then ``runs`` times; median time.
     ``tile`` None: the engine's automatic tile (reported as the size it resolves to); ``smoothing``,
-    ``colour_noise``: the shadow smoothing and colour noise reduction the runs use."""
-    margin = tile_margin(model, smoothing=smoothing, colour_noise=colour_noise)
+    ``colour_noise``, ``luminance_noise``: the filters the runs use."""
+    margin = tile_margin(model, smoothing=smoothing, colour_noise=colour_noise,
+                         luminance_noise=luminance_noise)
     tile = auto_tile(model, margin=margin) if tile is None else tile
-    filtered = partial(enhance, model, rgb, smoothing=smoothing, colour_noise=colour_noise, tile=tile)
+    filtered = partial(enhance, model, rgb, smoothing=smoothing, colour_noise=colour_noise,
+                       luminance_noise=luminance_noise, tile=tile)
     rss_before = peak_rss_bytes()
     steps = filtered()
     tiles = next(steps).total
@@ -126,12 +129,14 @@ class Agreement:
 
 
 def compare_whole(model: EnhancerModel, rgb: np.ndarray, *, tile: int | None, smoothing: float = 0.0,
-                  colour_noise: float = 0.0) -> Agreement:
-    """Enhance ``rgb`` tiled (None: the automatic tile) and in one piece, both with ``smoothing`` and
-    ``colour_noise``, and measure how far apart the results are."""
-    margin = tile_margin(model, smoothing=smoothing, colour_noise=colour_noise)
+                  colour_noise: float = 0.0, luminance_noise: float = 0.0) -> Agreement:
+    """Enhance ``rgb`` tiled (None: the automatic tile) and in one piece, both with ``smoothing``,
+    ``colour_noise`` and ``luminance_noise``, and measure how far apart the results are."""
+    margin = tile_margin(model, smoothing=smoothing, colour_noise=colour_noise,
+                         luminance_noise=luminance_noise)
     tile = auto_tile(model, margin=margin) if tile is None else tile
-    filtered = partial(enhance, model, rgb, smoothing=smoothing, colour_noise=colour_noise)
+    filtered = partial(enhance, model, rgb, smoothing=smoothing, colour_noise=colour_noise,
+                       luminance_noise=luminance_noise)
     whole = run_to_end(filtered(tile=0)).enhanced
     tiled = run_to_end(filtered(tile=tile)).enhanced
     diff = np.abs(tiled - whole) * np.float32(255.0)

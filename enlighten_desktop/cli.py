@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     enh.add_argument("--recursive", action="store_true", help="include sub-folders (mirrored in -o)")
     enh.add_argument("--strength", type=arguments.strength, default=1.0, help="0 = original, 1 = full effect")
     arguments.add_smoothing_arg(enh)
-    arguments.add_colour_noise_arg(enh)
+    arguments.add_noise_args(enh)
     arguments.add_tile_arg(enh)
     enh.add_argument("--format", choices=sorted(f.value.lower() for f in WRITABLE_FORMATS),
                      help="output format (default: the source's)")
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--image", type=Path, help="benchmark a real photo instead")
     arguments.add_tile_arg(bench)
     arguments.add_smoothing_arg(bench)
-    arguments.add_colour_noise_arg(bench)
+    arguments.add_noise_args(bench)
     bench.add_argument("--runs", type=arguments.int_range(1), default=3, help="timed runs (median reported)")
     bench.add_argument("--warmup", type=arguments.int_range(0), default=1, help="untimed runs first")
     bench.add_argument("--arena", choices=tuple(ARENA_CHOICES), default="auto",
@@ -178,10 +178,11 @@ def _enhance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     model = arguments.load_model(args)
     _notice_fallback(model, err)
     settings = batch_settings(model, options, strength=args.strength, tile=args.tile,
-                              smoothing=args.smoothing, colour_noise=args.colour_noise)
+                              smoothing=args.smoothing, colour_noise=args.colour_noise,
+                              luminance_noise=args.luminance_noise)
     state = BatchState.open(state_file, settings=settings, inputs=originals) if state_file else None
     batch = run_batch(model, items, options, state=state, strength=args.strength, smoothing=args.smoothing,
-                      colour_noise=args.colour_noise, tile=args.tile)
+                      colour_noise=args.colour_noise, luminance_noise=args.luminance_noise, tile=args.tile)
     results = _follow(batch, len(items), err)
     if state is not None:
         state.discard()  # finished: a later run is a new batch, not a resume
@@ -258,15 +259,18 @@ def _bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         size += f", shadow smoothing {args.smoothing:g}"
     if args.colour_noise:
         size += f", colour noise reduction {args.colour_noise * 100:g} %"
+    if args.luminance_noise:
+        size += f", luminance noise reduction {args.luminance_noise * 100:g} %"
     if args.compare_whole:
         agreement = compare_whole(model, rgb, tile=args.tile, smoothing=args.smoothing,
-                                  colour_noise=args.colour_noise)
+                                  colour_noise=args.colour_noise, luminance_noise=args.luminance_noise)
         print(f"{size} tile {agreement.tile} vs whole image on {model.provider.active}: max difference "
               f"{agreement.max_levels:.3f} levels (99.9th percentile {agreement.p999_levels:.3f}), "
               f"{agreement.max_levels_quantised} levels after rounding to 8 bits", file=out)
         return 0
     result = run_bench(model, rgb, tile=args.tile, runs=max(args.runs, 1), warmup=args.warmup,
-                       smoothing=args.smoothing, colour_noise=args.colour_noise)
+                       smoothing=args.smoothing, colour_noise=args.colour_noise,
+                       luminance_noise=args.luminance_noise)
     arena = "on" if model.settings.memory_arena else "off"
     print(f"{size} ({result.tiles} tile(s) of {result.tile or 'whole image'}) on "
           f"{result.provider}, arena {arena}, threads {args.threads or 'auto'}: "

@@ -1,10 +1,10 @@
 """The dark side at 100%: colour speckle and luma detail of real night photos, crops to look at, and NIQE/PSNR
-of a scored set, per model, shadow-smoothing level and colour noise reduction, through the app's own engine.
+of a scored set, per model, shadow-smoothing level and noise reduction, through the app's own engine.
 
 NIQE scores luma only and reads grain as texture, so it cannot tell a clean lift from one that turns sensor
 noise and compression blocks into blotches. On the large frames of a folder of real night photos
 (``shared/data/dev_real``: frames of at least --min-megapixels), each method (model x --smoothing level x
---colour-noise amount) is measured on a 640 px centre crop:
+--colour-noise x --luminance-noise amount) is measured on a 640 px centre crop:
 
 - **chroma detail**: the mean absolute difference, in 8-bit levels, between the output's chroma (RGB minus
   Rec. 601 luma) and its 7x7 box mean: colour speckle and blotches. Lower is cleaner.
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from itertools import product
 from pathlib import Path
 
 import numpy as np
@@ -76,12 +77,15 @@ def frames_of_at_least(folder: Path, min_pixels: float) -> list[Path]:
     return frames
 
 
-def engine_method(model: EnhancerModel, smoothing: float, colour_noise: float = 0.0) -> Method:
-    """``model`` with ``smoothing`` and ``colour_noise`` through the engine, as the app and the CLI run it."""
+def engine_method(model: EnhancerModel, smoothing: float, colour_noise: float = 0.0,
+                  luminance_noise: float = 0.0) -> Method:
+    """``model`` with ``smoothing``, ``colour_noise`` and ``luminance_noise`` through the engine, as the app
+    and the CLI run it."""
 
     def run(rgb: np.ndarray) -> np.ndarray:
         image = rgb.astype(np.float32) / 255.0
-        result = run_to_end(enhance(model, image, smoothing=smoothing, colour_noise=colour_noise))
+        result = run_to_end(enhance(model, image, smoothing=smoothing, colour_noise=colour_noise,
+                                    luminance_noise=luminance_noise))
         return to_uint8(result.enhanced)
 
     return run
@@ -139,6 +143,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--colour-noise", type=float, nargs="+", default=[0.0], metavar="PERCENT",
                         help="colour noise reduction to run each model with, 0 (off; the model alone) to 100 "
                         "(the app's default)")
+    parser.add_argument("--luminance-noise", type=float, nargs="+", default=[0.0], metavar="PERCENT",
+                        help="luminance noise reduction to run each model with, 0 (off, the app's default) "
+                        "to 100")
     parser.add_argument("--folder", type=Path, default=Path("../shared/data/dev_real"))
     parser.add_argument("--min-megapixels", type=float, default=1.5)
     parser.add_argument("--sheet-scenes", type=int, default=3, help="darkest scenes on the sheet (+ two mid)")
@@ -152,13 +159,14 @@ def main(argv: list[str]) -> int:
     methods = {}
     for path in args.models:
         model = EnhancerModel.load(path, provider="cpu")
-        for level in args.smoothing:
-            for percent in args.colour_noise:
-                name = path.stem + (f" smoothing {level:g}" if level else "") + (
-                    f" colour noise {percent:g} %" if percent else "")
-                methods[name] = engine_method(model, level, percent / 100.0)
-    if len(methods) != len(args.models) * len(args.smoothing) * len(args.colour_noise):
-        parser.error("give models whose file names differ, and smoothing levels and colour noise amounts "
+        for level, colour, luminance in product(args.smoothing, args.colour_noise, args.luminance_noise):
+            name = path.stem + (f" smoothing {level:g}" if level else "") + (
+                f" colour noise {colour:g} %" if colour else "") + (
+                f" luminance noise {luminance:g} %" if luminance else "")
+            methods[name] = engine_method(model, level, colour / 100.0, luminance / 100.0)
+    if len(methods) != len(args.models) * len(args.smoothing) * len(args.colour_noise) * len(
+            args.luminance_noise):
+        parser.error("give models whose file names differ, and smoothing levels and noise reduction amounts "
                      "that differ: they name rows")
     frames = frames_of_at_least(args.folder, args.min_megapixels * 1e6)
     if not frames:

@@ -94,13 +94,13 @@ def check_batch(items: Iterable[tuple[Path, Path]], options: OutputOptions) -> N
 
 def batch_settings(
     model: EnhancerModel, options: OutputOptions, *, strength: float, tile: int, smoothing: float = 0.0,
-    colour_noise: float = 0.0,
+    colour_noise: float = 0.0, luminance_noise: float = 0.0,
 ) -> dict[str, object]:
     """The JSON-able identity of a batch, for BatchState."""
     chosen = {key: None if value is None else value if isinstance(value, (bool, int)) else str(value)
               for key, value in asdict(options).items()}
     return {"model_sha256": model.sha256, "strength": strength, "smoothing": smoothing,
-            "colour_noise": colour_noise, "tile": tile, "output": chosen}
+            "colour_noise": colour_noise, "luminance_noise": luminance_noise, "tile": tile, "output": chosen}
 
 
 def run_batch(
@@ -112,6 +112,7 @@ def run_batch(
     strength: float = 1.0,
     smoothing: float = 0.0,
     colour_noise: float = 0.0,
+    luminance_noise: float = 0.0,
     tile: int | None = None,
     cancel: CancelToken | None = None,
 ) -> Generator[BatchProgress | ItemResult, None, list[ItemResult]]:
@@ -151,8 +152,8 @@ def run_batch(
                     opening = open_next()
                     progress = partial(BatchProgress, index, len(items), source)
                     outcome = yield from _enhanced(model, source, reading, progress, strength=strength,
-                                                   smoothing=smoothing, colour_noise=colour_noise, tile=tile,
-                                                   cancel=cancel)
+                                                   smoothing=smoothing, colour_noise=colour_noise,
+                                                   luminance_noise=luminance_noise, tile=tile, cancel=cancel)
                 if writing is not None:
                     yield record.final(_written(*writing))
                     writing = None
@@ -211,14 +212,14 @@ def _failed(source: Path, error: EnlightenError) -> ItemResult:
 def _enhanced(
     model: EnhancerModel, source: Path, reading: Future[Opened],
     progress: Callable[[Progress], BatchProgress], *, strength: float, smoothing: float, colour_noise: float,
-    tile: int | None, cancel: CancelToken | None,
+    luminance_noise: float, tile: int | None, cancel: CancelToken | None,
 ) -> Generator[BatchProgress, None, Opened | ItemResult]:
     """The photo ``reading`` opens, enhanced in place; or the ItemResult of its error."""
     try:
         opened = reading.result()
         yield from relay(enhance_in_place(model, opened.image.rgb, attention=opened.attention,
                                           strength=strength, smoothing=smoothing, colour_noise=colour_noise,
-                                          tile=tile, cancel=cancel),
+                                          luminance_noise=luminance_noise, tile=tile, cancel=cancel),
                       progress)
     except CancelledError:
         raise

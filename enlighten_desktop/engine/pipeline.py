@@ -24,6 +24,8 @@ from enlighten_desktop.engine.attention import default_attention, exposure_gain
 from enlighten_desktop.engine.colour_noise import REACH as COLOUR_NOISE_REACH
 from enlighten_desktop.engine.colour_noise import aligned_start, check_amount, reduce_colour_noise
 from enlighten_desktop.engine.errors import CancelledError
+from enlighten_desktop.engine.luminance_noise import check_amount as check_luminance_amount
+from enlighten_desktop.engine.luminance_noise import reduce_luminance_noise
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.providers import ProviderReport
 from enlighten_desktop.engine.smoothing import REACH as SMOOTHING_REACH
@@ -55,13 +57,14 @@ def auto_tile(model: EnhancerModel, *, margin: int | None = None, budget: int = 
     return max(side - 2 * margin, contract.size_multiple)
 
 
-def tile_margin(model: EnhancerModel, *, smoothing: float = 0.0, colour_noise: float = 0.0) -> int:
+def tile_margin(model: EnhancerModel, *, smoothing: float = 0.0, colour_noise: float = 0.0,
+                luminance_noise: float = 0.0) -> int:
     """The context a tile needs per side: the model's tile margin, plus shadow smoothing's reach when it is on
-    (it reads ``smoothing.REACH`` px around each pixel the model reads). Colour noise reduction reads
+    (it reads ``smoothing.REACH`` px around each pixel the model reads). Noise reduction reads
     ``colour_noise.REACH`` px of the model's output around the core, inside the margin (at least that
     wide): its box means keep the model's own tile error there from growing (docs/ENGINE_API.md)."""
     margin = model.contract.tile_margin + (SMOOTHING_REACH if smoothing else 0)
-    return max(margin, COLOUR_NOISE_REACH) if colour_noise else margin
+    return max(margin, COLOUR_NOISE_REACH) if colour_noise or luminance_noise else margin
 
 
 class Stage(TextEnum):
@@ -119,14 +122,15 @@ def _check_attention(rgb: np.ndarray, attention: np.ndarray | None) -> np.ndarra
 
 def _run_tile(
     model: EnhancerModel, rgb: np.ndarray, attention: np.ndarray | float, tile: Tile, strength: np.float32,
-    out: np.ndarray, *, smoothing: float, colour_noise: float,
+    out: np.ndarray, *, smoothing: float, colour_noise: float, luminance_noise: float,
 ) -> None:
     """Enhance one tile of ``rgb`` (still the original around the tile) and write its core, blended with the
     original by ``strength`` (apply_strength's arithmetic), into ``out`` (core-sized H x W x 3 float32).
     ``attention``: the photo's map, or the photo's exposure gain for the default map of the window.
     ``smoothing`` > 0: the model sees the window with its shadows smoothed by that many levels (``smoothing``
-    module); the blend is still with the original. ``colour_noise`` > 0: the model's output gets that much
-    colour noise reduction (``colour_noise`` module), worked out on the core plus the filter's reach."""
+    module); the blend is still with the original. ``colour_noise``, ``luminance_noise`` > 0: the model's
+    output gets that much colour, then luminance noise reduction (their modules), worked out on the core plus
+    the filters' reach."""
     window = read_window(rgb, tile.window)
     if isinstance(attention, float):
         att = default_attention(window, attention)[None, None]
@@ -138,10 +142,14 @@ def _run_tile(
     image -= 1.0
     rows, cols = tile.core_in_window
     result = model.run(image, att)[0]
-    if colour_noise:
+    if colour_noise or luminance_noise:
         reach = _within_reach(tile, rgb.shape[:2])
-        cleaned = reduce_colour_noise(_to_unit(result[:, reach[0], reach[1]]),
-                                      att[0, 0][reach] * np.float32(colour_noise))
+        cleaned = _to_unit(result[:, reach[0], reach[1]])
+        weight = att[0, 0][reach]
+        if colour_noise:
+            cleaned = reduce_colour_noise(cleaned, weight * np.float32(colour_noise))
+        if luminance_noise:
+            cleaned = reduce_luminance_noise(cleaned, weight, luminance_noise)
         out[...] = cleaned[rows.start - reach[0].start : rows.stop - reach[0].start,
                            cols.start - reach[1].start : cols.stop - reach[1].start]
     else:
@@ -160,9 +168,10 @@ def _to_unit(result: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 
 def _within_reach(tile: Tile, shape: tuple[int, ...]) -> tuple[slice, slice]:
-    """The window rows and columns that colour noise reduction reads for ``tile``'s core: the core plus
-    ``colour_noise.REACH`` px, starting on the photo's block grid and cut at the photo's edges (the part of
-    the window that reflects the photo beyond its edge is not read, as the whole photo has none)."""
+    """The window rows and columns that noise reduction reads for ``tile``'s core: the core plus
+    ``colour_noise.REACH`` px (wider than ``luminance_noise.REACH``), starting on the photo's block grid and
+    cut at the photo's edges (the part of the window that reflects the photo beyond its edge is not read, as
+    the whole photo has none)."""
     spans = []
     for window, core, length in zip(tile.window, tile.core, shape, strict=True):
         start = aligned_start(core.start - COLOUR_NOISE_REACH)
@@ -188,6 +197,7 @@ def enhance_in_place(
     strength: float = 1.0,
     smoothing: float = 0.0,
     colour_noise: float = 0.0,
+    luminance_noise: float = 0.0,
     tile: int | None = None,
     margin: int | None = None,
     cancel: CancelToken | None = None,
@@ -198,21 +208,23 @@ def enhance_in_place(
     ``attention`` (H x W float32 [0, 1]) replaces the default map, e.g. after a user edit. ``smoothing``: the
     shadow smoothing in 8-bit levels (0 = off; ``smoothing.smooth_shadows``, per window). ``colour_noise``:
     the colour noise reduction's amount in [0, 1] (0 = off; ``colour_noise.reduce_colour_noise``, per
-    tile). ``tile`` is the core size in px (0 = whole image in one run; None = ``auto_tile``, for windows of
-    the budget's size); ``margin`` the context per side, default ``tile_margin``.
-    Yields Progress(done, total, "tiles") before the first tile and after each one; raises CancelledError
-    between tiles once
-    ``cancel`` is set, leaving ``rgb`` partly enhanced.
+    tile); ``luminance_noise``: the luminance noise reduction's (``luminance_noise.reduce_luminance_noise``).
+    ``tile`` is the core size in px (0 = whole image in one run; None = ``auto_tile``, for windows of the
+    budget's size); ``margin`` the context per side, default ``tile_margin``. Yields Progress(done, total,
+    "tiles") before the first tile and after each one; raises CancelledError between tiles once ``cancel`` is
+    set, leaving ``rgb`` partly enhanced.
     A row of tiles is written back once no later window reads its rows: every window sees original pixels.
     """
     _check_image(rgb)
     attention = _check_attention(rgb, attention)
     smoothing = check_levels(smoothing)
     colour_noise = check_amount(colour_noise)
+    luminance_noise = check_luminance_amount(luminance_noise)
     contract = model.contract
     height, width = rgb.shape[:2]
     if margin is None:
-        margin = tile_margin(model, smoothing=smoothing, colour_noise=colour_noise)
+        margin = tile_margin(model, smoothing=smoothing, colour_noise=colour_noise,
+                             luminance_noise=luminance_noise)
     core = auto_tile(model, margin=margin) if tile is None else tile
     tiles = plan_tiles(height, width, tile=core, margin=margin, multiple=contract.size_multiple)
     tile_rows = [list(row) for _, row in groupby(tiles, key=lambda each: each.core[0].start)]
@@ -230,7 +242,7 @@ def enhance_in_place(
             if cancel is not None and cancel.cancelled:
                 raise CancelledError("Enhancement cancelled.")
             _run_tile(model, rgb, per_tile, each, s, strip[:, each.core[1]], smoothing=smoothing,
-                      colour_noise=colour_noise)
+                      colour_noise=colour_noise, luminance_noise=luminance_noise)
             done += 1
             yield Progress(done, len(tiles), Stage.TILES)
         held.append((core_rows.start, strip))
@@ -257,6 +269,7 @@ def enhance(
     attention: np.ndarray | None = None,
     smoothing: float = 0.0,
     colour_noise: float = 0.0,
+    luminance_noise: float = 0.0,
     tile: int | None = None,
     margin: int | None = None,
     cancel: CancelToken | None = None,
@@ -269,7 +282,8 @@ def enhance(
         attention = default_attention(rgb, exposure_gain(model.contract.exposure_gate, rgb))
     out = rgb.copy()
     provider = yield from enhance_in_place(model, out, attention=attention, smoothing=smoothing,
-                                           colour_noise=colour_noise, tile=tile, margin=margin, cancel=cancel)
+                                           colour_noise=colour_noise, luminance_noise=luminance_noise,
+                                           tile=tile, margin=margin, cancel=cancel)
     return EnhanceResult(original=rgb, enhanced=out, attention=attention, provider=provider)
 
 

@@ -122,7 +122,7 @@ class MainWindow(QMainWindow):
     def _batch_settings(self):
         session = self.session
         return (self.engine_config(), self.queue_panel.options.options(), session.strength, session.smoothing,
-                session.colour_noise)
+                session.colour_noise, session.luminance_noise)
 
     def _show_model_notice(self) -> None:
         config = self.engine_config()

@@ -1,6 +1,6 @@
 """The controls of the photo on screen, wired once for every window that shows one.
 
-``PhotoControls`` connects an AdjustPanel (strength, shadow smoothing, colour noise, heat-map, attention
+``PhotoControls`` connects an AdjustPanel (strength, shadow smoothing, noise reduction, heat-map, attention
 brush) and a CompareView to a PhotoSession, and remembers the choices in AppSettings. The main window and the
 review window of the editor hand-off both use it, so the two behave alike.
 """
@@ -30,6 +30,8 @@ class PhotoControls(QObject):
         adjust.smoothing.setValue(round(settings.smoothing * SMOOTHING_STEPS_PER_LEVEL))
         session.colour_noise = settings.colour_noise
         adjust.colour_noise.setValue(round(settings.colour_noise * 100))
+        session.luminance_noise = settings.luminance_noise
+        adjust.luminance_noise.setValue(round(settings.luminance_noise * 100))
         adjust.opacity.setValue(round(settings.overlay_opacity * 100))
         adjust.brush_size.setValue(settings.brush_size)
         adjust.softness.setValue(round(settings.brush_softness * 100))
@@ -44,6 +46,7 @@ class PhotoControls(QObject):
         adjust.strength.valueChanged.connect(self._on_strength)
         adjust.smoothing.valueChanged.connect(self._on_smoothing)
         adjust.colour_noise.valueChanged.connect(self._on_colour_noise)
+        adjust.luminance_noise.valueChanged.connect(self._on_luminance_noise)
         adjust.show_overlay.toggled.connect(lambda _on: self.update_overlay())
         adjust.opacity.valueChanged.connect(lambda _v: self.update_overlay())
         adjust.brush.toggled.connect(self._on_brush_toggled)
@@ -80,6 +83,10 @@ class PhotoControls(QObject):
     def _on_colour_noise(self, percent: int) -> None:
         self.settings.colour_noise = percent / 100
         self.session.set_colour_noise(percent / 100)
+
+    def _on_luminance_noise(self, percent: int) -> None:
+        self.settings.luminance_noise = percent / 100
+        self.session.set_luminance_noise(percent / 100)
 
     def _on_brush_toggled(self, on: bool) -> None:
         if on:

@@ -147,6 +147,7 @@ class PhotoSession(QObject):
         self.strength = 1.0
         self.smoothing = 0.0  # shadow smoothing in levels: part of the model run, unlike the strength
         self.colour_noise = DEFAULT_AMOUNT  # colour noise reduction (0..1): part of the model run too
+        self.luminance_noise = 0.0  # luminance noise reduction (0..1): the same
         self._generation = 0
         self._work = WorkerPool(threads=1, parent=self)
         self._display = WorkerPool(threads=1, parent=self)
@@ -162,6 +163,7 @@ class PhotoSession(QObject):
         self.edit_in_use = np.zeros((0, 0), dtype=np.float32)
         self.smoothing_in_use = 0.0
         self.colour_noise_in_use = DEFAULT_AMOUNT
+        self.luminance_noise_in_use = 0.0
         self.displayed_strength: float | None = None
         self._overlay_timer = QTimer(self, singleShot=True, interval=OVERLAY_INTERVAL_MS)
         self._overlay_timer.timeout.connect(self.refresh_overlay)
@@ -251,9 +253,10 @@ class PhotoSession(QObject):
         self._cancel_current()
         self._full_wanted = False
         photo, edit, config = self.photo, self.brush.edit.copy(), self.config
-        smoothing, colour_noise = self.smoothing, self.colour_noise
+        smoothing, colour_noise, luminance_noise = self.smoothing, self.colour_noise, self.luminance_noise
         self.edit_in_use = edit  # the full-size run that follows uses this same edit and these filters
         self.smoothing_in_use, self.colour_noise_in_use = smoothing, colour_noise
+        self.luminance_noise_in_use = luminance_noise
         if self._preview_is_final():
             self.stage_changed.emit(PhotoStage.ENHANCING)
             self._run_full()
@@ -263,7 +266,8 @@ class PhotoSession(QObject):
             model = self.models.get(config.preview_model(), provider=config.provider, device=config.device)
             attention = apply_attention_edit(photo.proxy_attention, edit)
             return (yield from enhance(model, photo.proxy, attention=attention, smoothing=smoothing,
-                                       colour_noise=colour_noise, tile=config.tile, cancel=token))
+                                       colour_noise=colour_noise, luminance_noise=luminance_noise,
+                                       tile=config.tile, cancel=token))
 
         self.stage_changed.emit(PhotoStage.PREVIEW)
         self._start(preview, self._on_preview)
@@ -288,6 +292,7 @@ class PhotoSession(QObject):
         nothing is on screen yet (a photo whose preview is final)."""
         original, edit = self.original, self.edit_in_use
         smoothing, colour_noise = self.smoothing_in_use, self.colour_noise_in_use
+        luminance_noise = self.luminance_noise_in_use
         config = self.config
         if original is None:
             self._full_wanted = True
@@ -299,8 +304,8 @@ class PhotoSession(QObject):
         def full(token: CancelToken) -> Generator[Progress, None, Developed]:
             model = self.models.get(config.export_model(), provider=config.provider, device=config.device)
             return (yield from develop(model, original.image, original.stamp, attention_edit=edit,
-                                       smoothing=smoothing, colour_noise=colour_noise, tile=config.tile,
-                                       cancel=token))
+                                       smoothing=smoothing, colour_noise=colour_noise,
+                                       luminance_noise=luminance_noise, tile=config.tile, cancel=token))
 
         self._start(full, self._on_full)
 
@@ -324,6 +329,12 @@ class PhotoSession(QObject):
     def set_colour_noise(self, amount: float) -> None:
         """New colour noise reduction: the model runs again, after a pause (a slider being dragged)."""
         self.colour_noise = amount
+        if self.photo is not None:
+            self._render_timer.start()
+
+    def set_luminance_noise(self, amount: float) -> None:
+        """New luminance noise reduction: the model runs again, after a pause (a slider being dragged)."""
+        self.luminance_noise = amount
         if self.photo is not None:
             self._render_timer.start()
 
@@ -437,12 +448,14 @@ class PhotoSession(QObject):
             return None
         config, strength = self.config, self.strength
         edit, smoothing, colour_noise = self.edit_in_use, self.smoothing_in_use, self.colour_noise_in_use
+        luminance_noise = self.luminance_noise_in_use
 
         def write(token: CancelToken) -> Generator[Progress, None, ItemResult]:
             model = self.models.get(config.export_model(), provider=config.provider, device=config.device)
             return (yield from process_item(model, source, writer, strength=strength, smoothing=smoothing,
-                                            colour_noise=colour_noise, tile=config.tile, attention_edit=edit,
-                                            cancel=token, reuse=developed))
+                                            colour_noise=colour_noise, luminance_noise=luminance_noise,
+                                            tile=config.tile, attention_edit=edit, cancel=token,
+                                            reuse=developed))
 
         return write
 

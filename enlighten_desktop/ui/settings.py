@@ -117,6 +117,8 @@ class AppSettings:
                         doc="Shadow smoothing in 8-bit levels before the lift (0 = off).")
     colour_noise = Setting("adjust/colour_noise", DEFAULT_AMOUNT, _unit,
                            doc="Colour noise reduction after the lift, 0 (off) to 1 (full).")
+    luminance_noise = Setting("adjust/luminance_noise", 0.0, _unit,
+                              doc="Luminance noise reduction after the lift, 0 (off) to 1 (strongest).")
     overlay_opacity = Setting("view/overlay_opacity", 0.5, _unit)
     brush_size = Setting("brush/size", 40, int, doc="Brush radius in px of the working (proxy) resolution.")
     brush_softness = Setting("brush/softness", 0.5, _unit)

@@ -84,10 +84,11 @@ def test_a_well_exposed_photo_comes_back_unchanged_and_a_dark_one_is_lifted_as_b
     assert dark_gated.mean() > dark.mean() + 0.05
 
 
-@pytest.mark.parametrize("filters", [{"smoothing": MAX_LEVELS}, {"colour_noise": 1.0}])
-def test_a_well_exposed_photo_comes_back_unchanged_with_either_filter_at_its_strongest(
+@pytest.mark.parametrize("filters", [{"smoothing": MAX_LEVELS}, {"colour_noise": 1.0},
+                                     {"luminance_noise": 1.0}])
+def test_a_well_exposed_photo_comes_back_unchanged_with_any_filter_at_its_strongest(
         gated: EnhancerModel, filters: dict[str, float]) -> None:
-    # Both filters are scaled by the attention, which the gate sets to 0 for this photo.
+    # Every filter is scaled by the attention, which the gate sets to 0 for this photo.
     bright = photo(0.55, seed=3)
     result = run_to_end(enhance(gated, bright, tile=0, **filters))
     assert not result.attention.any()

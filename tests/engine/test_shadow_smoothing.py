@@ -118,8 +118,9 @@ def test_tiles_agree_with_the_whole_image_when_smoothing(model: EnhancerModel) -
 
 
 @pytest.mark.parametrize(("made", "other"), [
-    ({"smoothing": 1.0, "colour_noise": 0.0}, {"smoothing": 0.0}),
-    ({"smoothing": 0.0, "colour_noise": 0.6}, {"colour_noise": 1.0}),
+    ({"smoothing": 1.0, "colour_noise": 0.0, "luminance_noise": 0.0}, {"smoothing": 0.0}),
+    ({"smoothing": 0.0, "colour_noise": 0.6, "luminance_noise": 0.0}, {"colour_noise": 1.0}),
+    ({"smoothing": 0.0, "colour_noise": 0.0, "luminance_noise": 0.5}, {"luminance_noise": 0.0}),
 ])
 def test_a_kept_result_serves_only_the_filters_it_was_made_with(tmp_path: Path, model: EnhancerModel,
                                                                 made: dict[str, float],

@@ -1,5 +1,5 @@
 """The main window with the real engine and the contract test model: drop, preview, strength, shadow
-smoothing, colour noise, brush."""
+smoothing, noise reduction, brush."""
 
 from __future__ import annotations
 
@@ -136,29 +136,32 @@ def test_shadow_smoothing_runs_the_model_again_and_the_queue_writes_with_it(make
     assert reused.read_bytes() == fresh.read_bytes()
 
 
-def test_colour_noise_is_on_by_default_and_its_slider_runs_the_model_again(make_window, qtbot, tmp_path,
-                                                                           settings) -> None:
+def test_noise_reduction_sliders_run_the_model_again_and_the_queue_writes_with_them(
+        make_window, qtbot, tmp_path, settings) -> None:
     photo, window = open_dark_photo(make_window, qtbot, tmp_path)
-    session = window.session
+    session, adjust = window.session, window.adjust
     (model,) = window.models.loaded()
-    assert window.adjust.colour_noise_label.text() == "100 %"
+    # Colour noise reduction is on by default, luminance noise reduction off.
+    assert (adjust.colour_noise_label.text(), adjust.luminance_noise_label.text()) == ("100 %", "off")
     default = run_to_end(enhance(model, session.result.original, colour_noise=1.0, tile=settings.tile))
     np.testing.assert_array_equal(session.result.enhanced, default.enhanced)
-    wait_ready(qtbot, window, lambda: window.adjust.colour_noise.setValue(0))
-    assert window.adjust.colour_noise_label.text() == "off"
-    assert window.settings.colour_noise == 0.0  # remembered for the next start
-    plain = run_to_end(enhance(model, session.result.original, tile=settings.tile))
+    wait_ready(qtbot, window, lambda: adjust.colour_noise.setValue(0))
+    wait_ready(qtbot, window, lambda: adjust.luminance_noise.setValue(50))
+    assert (adjust.colour_noise_label.text(), adjust.luminance_noise_label.text()) == ("off", "50 %")
+    assert (window.settings.colour_noise, window.settings.luminance_noise) == (0.0, 0.5)  # remembered
+    chosen = run_to_end(enhance(model, session.result.original, luminance_noise=0.5, tile=settings.tile))
     assert session.result_is_full
-    np.testing.assert_array_equal(session.result.enhanced, plain.enhanced)
-    assert not np.array_equal(plain.enhanced, default.enhanced)
+    np.testing.assert_array_equal(session.result.enhanced, chosen.enhanced)
+    assert not np.array_equal(chosen.enhanced, default.enhanced)
 
-    # The queue writes what is on screen: the same bytes as a fresh run with colour noise reduction off.
+    # The queue writes what is on screen: the same bytes as a fresh run with the same filters.
     window.queue_panel.options.folder.setText(str(tmp_path / "out"))
     with qtbot.waitSignal(window.runner.finished, timeout=READY_MS):
         window.queue_panel.export.click()
     written = np.asarray(Image.open(tmp_path / "out" / "dark_enlightened.jpg"))
     fresh = tmp_path / "fresh"
-    run_to_end(process_item(model, photo, NewFiles(OutputOptions(folder=fresh)), tile=settings.tile))
+    run_to_end(process_item(model, photo, NewFiles(OutputOptions(folder=fresh)), luminance_noise=0.5,
+                            tile=settings.tile))
     np.testing.assert_array_equal(written, np.asarray(Image.open(fresh / "dark_enlightened.jpg")))
 
 

@@ -1,5 +1,5 @@
-"""The side panel for the current photo: strength, shadow smoothing, colour noise reduction, attention overlay
-and brush."""
+"""The side panel for the current photo: strength, shadow smoothing, colour and luminance noise reduction,
+attention overlay and brush."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from enlighten_desktop.engine.colour_noise import DEFAULT_AMOUNT
+from enlighten_desktop.engine.luminance_noise import MAX_LEVELS as LUMINANCE_MAX_LEVELS
 from enlighten_desktop.engine.smoothing import MAX_LEVELS
 from enlighten_desktop.ui.widgets.attention_overlay import AttentionLegend
 
@@ -30,6 +31,11 @@ def smoothing_text(steps: int) -> str:
     """The smoothing slider's label for its position ``steps``."""
     levels = steps / SMOOTHING_STEPS_PER_LEVEL
     return "off" if steps == 0 else f"{levels:g} level" + ("" if levels == 1 else "s")
+
+
+def percent_text(value: int) -> str:
+    """A percentage slider's label: "off" at 0."""
+    return "off" if value == 0 else f"{value} %"
 
 
 def _slider(low: int, high: int, value: int, tip: str) -> QSlider:
@@ -76,7 +82,14 @@ class AdjustPanel(QWidget):
                                     "default, like a raw converter's colour noise reduction; re-runs the "
                                     "model.")
         self.colour_noise_label = _labelled_row(strength_form, "Colour noise", self.colour_noise,
-                                                lambda v: "off" if v == 0 else f"{v} %")
+                                                percent_text)
+        self.luminance_noise = _slider(0, 100, 0,
+                                       "Smooth the luma grain of the lifted shadows: variation below the "
+                                       f"threshold (100 % = {LUMINANCE_MAX_LEVELS:g} levels) is averaged, "
+                                       "edges are kept, as much as the model lifts each pixel. Off by "
+                                       "default: it costs fine texture with the grain; re-runs the model.")
+        self.luminance_noise_label = _labelled_row(strength_form, "Luminance noise", self.luminance_noise,
+                                                   percent_text)
         layout.addWidget(strength_box)
 
         overlay_box = QGroupBox("Attention map")
