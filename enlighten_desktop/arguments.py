@@ -9,11 +9,10 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from enlighten_desktop.engine.colour_noise import DEFAULT_AMOUNT, check_amount
 from enlighten_desktop.engine.errors import ModelError
-from enlighten_desktop.engine.luminance_noise import MAX_LEVELS as LUMINANCE_MAX_LEVELS
-from enlighten_desktop.engine.luminance_noise import check_amount as check_luminance_amount
+from enlighten_desktop.engine.filters import DEFAULT_FILTERS, Filters
 from enlighten_desktop.engine.model import EnhancerModel, default_model_path
+from enlighten_desktop.engine.noise import LUMINANCE_MAX_LEVELS, check_amount
 from enlighten_desktop.engine.providers import PROVIDER_ALIASES, SessionSettings
 from enlighten_desktop.engine.smoothing import MAX_LEVELS, check_levels
 
@@ -38,43 +37,38 @@ def smoothing(text: str) -> float:
             f"must be a number of levels from 0 to {MAX_LEVELS:g}, not {text!r}") from None
 
 
-def add_smoothing_arg(parser: argparse.ArgumentParser) -> None:
-    """``--smooth-shadows LEVELS``, for every sub-command that enhances."""
+def noise_amount(text: str) -> float:
+    """Noise reduction in percent, 0 (off) to 100, as the engine's amount (0 to 1)."""
+    try:
+        return check_amount(float(text) / 100.0, "noise reduction")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a percentage from 0 to 100, not {text!r}") from None
+
+
+def add_filter_args(parser: argparse.ArgumentParser) -> None:
+    """``--smooth-shadows LEVELS``, ``--colour-noise PERCENT`` (or ``--color-noise``) and
+    ``--luminance-noise PERCENT``, for every sub-command that enhances; ``filters(args)`` reads them."""
     parser.add_argument(
-        "--smooth-shadows", type=smoothing, default=0.0, metavar="LEVELS", dest="smoothing",
+        "--smooth-shadows", type=smoothing, default=DEFAULT_FILTERS.smoothing, metavar="LEVELS",
+        dest="smoothing",
         help="before the lift, smooth the 8-bit steps and compression blocks of the shadows: each pixel "
         f"moves by at most LEVELS of 255 (0 = off, the default; up to {MAX_LEVELS:g}; 1 to 2 for blocky "
         "phone photos)")
-
-
-def colour_noise(text: str) -> float:
-    """Colour noise reduction in percent, 0 (off) to 100, as the engine's amount (0 to 1)."""
-    try:
-        return check_amount(float(text) / 100.0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a percentage from 0 to 100, not {text!r}") from None
-
-
-def luminance_noise(text: str) -> float:
-    """Luminance noise reduction in percent, 0 (off) to 100, as the engine's amount (0 to 1)."""
-    try:
-        return check_luminance_amount(float(text) / 100.0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a percentage from 0 to 100, not {text!r}") from None
-
-
-def add_noise_args(parser: argparse.ArgumentParser) -> None:
-    """``--colour-noise PERCENT`` (or ``--color-noise``) and ``--luminance-noise PERCENT``, for every
-    sub-command that enhances."""
     parser.add_argument(
-        "--colour-noise", "--color-noise", type=colour_noise, default=DEFAULT_AMOUNT, metavar="PERCENT",
-        dest="colour_noise",
+        "--colour-noise", "--color-noise", type=noise_amount, default=DEFAULT_FILTERS.colour_noise,
+        metavar="PERCENT", dest="colour_noise",
         help="after the lift, take the coloured blotches out of the lifted shadows and keep their luma grain "
-        f"(0 = off, 100 = full; default {DEFAULT_AMOUNT * 100:g})")
+        f"(0 = off, 100 = full; default {DEFAULT_FILTERS.colour_noise * 100:g})")
     parser.add_argument(
-        "--luminance-noise", type=luminance_noise, default=0.0, metavar="PERCENT",
+        "--luminance-noise", type=noise_amount, default=DEFAULT_FILTERS.luminance_noise, metavar="PERCENT",
         help="after the lift, smooth the luma grain of the lifted shadows below a threshold of PERCENT of "
         f"{LUMINANCE_MAX_LEVELS:g} levels, edges kept (0 = off, the default; costs fine texture)")
+
+
+def filters(args: argparse.Namespace) -> Filters:
+    """The filters ``add_filter_args``' options chose."""
+    return Filters(smoothing=args.smoothing, colour_noise=args.colour_noise,
+                   luminance_noise=args.luminance_noise)
 
 
 def int_range(low: int, high: int | None = None) -> Callable[[str], int]:

@@ -11,10 +11,10 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 
+from enlighten_desktop.engine.filters import NO_FILTERS, Filters
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.pipeline import auto_tile, enhance, run_to_end, tile_margin
 
@@ -88,28 +88,22 @@ def _windows_peak_working_set() -> int | None:
 
 def run_bench(
     model: EnhancerModel, rgb: np.ndarray, *, tile: int | None, runs: int, warmup: int = 1,
-    smoothing: float = 0.0,
-    colour_noise: float = 0.0,
-    luminance_noise: float = 0.0,
+    filters: Filters = NO_FILTERS,
 ) -> BenchResult:
     """Enhance ``rgb`` (H x W x 3 float32 [0, 1]) ``warmup`` times, then ``runs`` times; median time.
-    ``tile`` None: the engine's automatic tile (reported as the size it resolves to); ``smoothing``,
-    ``colour_noise``, ``luminance_noise``: the filters the runs use."""
-    margin = tile_margin(model, smoothing=smoothing, colour_noise=colour_noise,
-                         luminance_noise=luminance_noise)
-    tile = auto_tile(model, margin=margin) if tile is None else tile
-    filtered = partial(enhance, model, rgb, smoothing=smoothing, colour_noise=colour_noise,
-                       luminance_noise=luminance_noise, tile=tile)
+    ``tile`` None: the engine's automatic tile (reported as the size it resolves to); ``filters``: what the
+    runs use."""
+    tile = auto_tile(model, margin=tile_margin(model, filters)) if tile is None else tile
     rss_before = peak_rss_bytes()
-    steps = filtered()
+    steps = enhance(model, rgb, filters=filters, tile=tile)
     tiles = next(steps).total
     steps.close()
     for _ in range(warmup):
-        run_to_end(filtered())
+        run_to_end(enhance(model, rgb, filters=filters, tile=tile))
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        run_to_end(filtered())
+        run_to_end(enhance(model, rgb, filters=filters, tile=tile))
         times.append((time.perf_counter() - start) * 1000.0)
     return BenchResult(
         width=rgb.shape[1], height=rgb.shape[0], tile=tile, tiles=tiles, runs=runs,
@@ -128,17 +122,13 @@ class Agreement:
     max_levels_quantised: int
 
 
-def compare_whole(model: EnhancerModel, rgb: np.ndarray, *, tile: int | None, smoothing: float = 0.0,
-                  colour_noise: float = 0.0, luminance_noise: float = 0.0) -> Agreement:
-    """Enhance ``rgb`` tiled (None: the automatic tile) and in one piece, both with ``smoothing``,
-    ``colour_noise`` and ``luminance_noise``, and measure how far apart the results are."""
-    margin = tile_margin(model, smoothing=smoothing, colour_noise=colour_noise,
-                         luminance_noise=luminance_noise)
-    tile = auto_tile(model, margin=margin) if tile is None else tile
-    filtered = partial(enhance, model, rgb, smoothing=smoothing, colour_noise=colour_noise,
-                       luminance_noise=luminance_noise)
-    whole = run_to_end(filtered(tile=0)).enhanced
-    tiled = run_to_end(filtered(tile=tile)).enhanced
+def compare_whole(model: EnhancerModel, rgb: np.ndarray, *, tile: int | None,
+                  filters: Filters = NO_FILTERS) -> Agreement:
+    """Enhance ``rgb`` tiled (None: the automatic tile) and in one piece, both with ``filters``, and measure
+    how far apart the results are."""
+    tile = auto_tile(model, margin=tile_margin(model, filters)) if tile is None else tile
+    whole = run_to_end(enhance(model, rgb, filters=filters, tile=0)).enhanced
+    tiled = run_to_end(enhance(model, rgb, filters=filters, tile=tile)).enhanced
     diff = np.abs(tiled - whole) * np.float32(255.0)
     quantised = np.abs(np.rint(tiled * 255.0).astype(np.int16) - np.rint(whole * 255.0).astype(np.int16))
     return Agreement(

@@ -50,8 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     enh.add_argument("-o", "--output", type=Path, help="output folder (default: beside each photo)")
     enh.add_argument("--recursive", action="store_true", help="include sub-folders (mirrored in -o)")
     enh.add_argument("--strength", type=arguments.strength, default=1.0, help="0 = original, 1 = full effect")
-    arguments.add_smoothing_arg(enh)
-    arguments.add_noise_args(enh)
+    arguments.add_filter_args(enh)
     arguments.add_tile_arg(enh)
     enh.add_argument("--format", choices=sorted(f.value.lower() for f in WRITABLE_FORMATS),
                      help="output format (default: the source's)")
@@ -76,8 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--size", default="1000x1000", help="synthetic image WxH (default 1000x1000)")
     bench.add_argument("--image", type=Path, help="benchmark a real photo instead")
     arguments.add_tile_arg(bench)
-    arguments.add_smoothing_arg(bench)
-    arguments.add_noise_args(bench)
+    arguments.add_filter_args(bench)
     bench.add_argument("--runs", type=arguments.int_range(1), default=3, help="timed runs (median reported)")
     bench.add_argument("--warmup", type=arguments.int_range(0), default=1, help="untimed runs first")
     bench.add_argument("--arena", choices=tuple(ARENA_CHOICES), default="auto",
@@ -178,11 +176,10 @@ def _enhance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     model = arguments.load_model(args)
     _notice_fallback(model, err)
     settings = batch_settings(model, options, strength=args.strength, tile=args.tile,
-                              smoothing=args.smoothing, colour_noise=args.colour_noise,
-                              luminance_noise=args.luminance_noise)
+                              filters=arguments.filters(args))
     state = BatchState.open(state_file, settings=settings, inputs=originals) if state_file else None
-    batch = run_batch(model, items, options, state=state, strength=args.strength, smoothing=args.smoothing,
-                      colour_noise=args.colour_noise, luminance_noise=args.luminance_noise, tile=args.tile)
+    batch = run_batch(model, items, options, state=state, strength=args.strength,
+                      filters=arguments.filters(args), tile=args.tile)
     results = _follow(batch, len(items), err)
     if state is not None:
         state.discard()  # finished: a later run is a new batch, not a resume
@@ -262,15 +259,13 @@ def _bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.luminance_noise:
         size += f", luminance noise reduction {args.luminance_noise * 100:g} %"
     if args.compare_whole:
-        agreement = compare_whole(model, rgb, tile=args.tile, smoothing=args.smoothing,
-                                  colour_noise=args.colour_noise, luminance_noise=args.luminance_noise)
+        agreement = compare_whole(model, rgb, tile=args.tile, filters=arguments.filters(args))
         print(f"{size} tile {agreement.tile} vs whole image on {model.provider.active}: max difference "
               f"{agreement.max_levels:.3f} levels (99.9th percentile {agreement.p999_levels:.3f}), "
               f"{agreement.max_levels_quantised} levels after rounding to 8 bits", file=out)
         return 0
     result = run_bench(model, rgb, tile=args.tile, runs=max(args.runs, 1), warmup=args.warmup,
-                       smoothing=args.smoothing, colour_noise=args.colour_noise,
-                       luminance_noise=args.luminance_noise)
+                       filters=arguments.filters(args))
     arena = "on" if model.settings.memory_arena else "off"
     print(f"{size} ({result.tiles} tile(s) of {result.tile or 'whole image'}) on "
           f"{result.provider}, arena {arena}, threads {args.threads or 'auto'}: "

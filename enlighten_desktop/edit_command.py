@@ -35,8 +35,7 @@ def add_edit_parser(sub: argparse._SubParsersAction) -> None:
     edit.add_argument("--apply", action="store_true", help="no window: enhance and save at once")
     edit.add_argument("--strength", type=arguments.strength, default=1.0,
                       help="0 = original, 1 = full effect")
-    arguments.add_smoothing_arg(edit)
-    arguments.add_noise_args(edit)
+    arguments.add_filter_args(edit)
     arguments.add_tile_arg(edit)
     arguments.add_model_args(edit)
 
@@ -59,8 +58,7 @@ def run_edit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"{args.file.name}: tile {step.done}/{step.total}", file=err, flush=True)
 
     steps = process_item(model, edit_path(args.file), InPlace(), strength=args.strength,
-                         smoothing=args.smoothing, colour_noise=args.colour_noise,
-                         luminance_noise=args.luminance_noise, tile=args.tile)
+                         filters=arguments.filters(args), tile=args.tile)
     saved = run_to_end(steps, show).output
     print(f"Saved {saved} (on {model.provider.active})", file=out)
     return EXIT_STATUS[SAVED]

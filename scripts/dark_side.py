@@ -34,6 +34,7 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import uniform_filter
 
+from enlighten_desktop.engine.filters import Filters
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.pipeline import enhance, run_to_end
 from training.contact_sheet import contact_sheet
@@ -77,16 +78,12 @@ def frames_of_at_least(folder: Path, min_pixels: float) -> list[Path]:
     return frames
 
 
-def engine_method(model: EnhancerModel, smoothing: float, colour_noise: float = 0.0,
-                  luminance_noise: float = 0.0) -> Method:
-    """``model`` with ``smoothing``, ``colour_noise`` and ``luminance_noise`` through the engine, as the app
-    and the CLI run it."""
+def engine_method(model: EnhancerModel, filters: Filters) -> Method:
+    """``model`` with ``filters`` through the engine, as the app and the CLI run it."""
 
     def run(rgb: np.ndarray) -> np.ndarray:
         image = rgb.astype(np.float32) / 255.0
-        result = run_to_end(enhance(model, image, smoothing=smoothing, colour_noise=colour_noise,
-                                    luminance_noise=luminance_noise))
-        return to_uint8(result.enhanced)
+        return to_uint8(run_to_end(enhance(model, image, filters=filters)).enhanced)
 
     return run
 
@@ -163,7 +160,8 @@ def main(argv: list[str]) -> int:
             name = path.stem + (f" smoothing {level:g}" if level else "") + (
                 f" colour noise {colour:g} %" if colour else "") + (
                 f" luminance noise {luminance:g} %" if luminance else "")
-            methods[name] = engine_method(model, level, colour / 100.0, luminance / 100.0)
+            filters = Filters(smoothing=level, colour_noise=colour / 100.0, luminance_noise=luminance / 100.0)
+            methods[name] = engine_method(model, filters)
     if len(methods) != len(args.models) * len(args.smoothing) * len(args.colour_noise) * len(
             args.luminance_noise):
         parser.error("give models whose file names differ, and smoothing levels and noise reduction amounts "

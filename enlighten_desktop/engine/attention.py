@@ -15,7 +15,7 @@ from PIL import Image
 
 # Rec. 601 luma weights, negated so that the sum accumulates -Y without a second full-size temporary.
 _NEG_LUMA_601 = (np.float32(-0.299), np.float32(-0.587), np.float32(-0.114))
-_LUMA_601 = np.array([0.299, 0.587, 0.114])
+LUMA_601 = np.array([0.299, 0.587, 0.114])
 _MEAN_ROWS = 256  # rows per strip when averaging a photo's luma: no full-size temporary
 
 
@@ -42,7 +42,7 @@ def mean_luma(rgb: np.ndarray) -> float:
     total = 0.0
     for top in range(0, rgb.shape[0], _MEAN_ROWS):
         strip = rgb[top:top + _MEAN_ROWS]
-        total += float(np.tensordot(strip.sum(axis=(0, 1), dtype=np.float64), _LUMA_601, axes=1))
+        total += float(np.tensordot(strip.sum(axis=(0, 1), dtype=np.float64), LUMA_601, axes=1))
     return total / max(1, int(rgb.shape[0]) * int(rgb.shape[1]))
 
 

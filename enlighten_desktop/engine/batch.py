@@ -22,6 +22,7 @@ from pathlib import Path
 
 from enlighten_desktop.engine.batch_state import BatchState
 from enlighten_desktop.engine.errors import BatchStateError, CancelledError, EnlightenError, OutputExistsError
+from enlighten_desktop.engine.filters import NO_FILTERS, Filters
 from enlighten_desktop.engine.formats import SUPPORTED_SUFFIXES
 from enlighten_desktop.engine.item import ItemResult, Opened, Status, open_item, write_item
 from enlighten_desktop.engine.ledger import earlier_outputs
@@ -93,14 +94,14 @@ def check_batch(items: Iterable[tuple[Path, Path]], options: OutputOptions) -> N
 
 
 def batch_settings(
-    model: EnhancerModel, options: OutputOptions, *, strength: float, tile: int, smoothing: float = 0.0,
-    colour_noise: float = 0.0, luminance_noise: float = 0.0,
+    model: EnhancerModel, options: OutputOptions, *, strength: float, tile: int,
+    filters: Filters = NO_FILTERS,
 ) -> dict[str, object]:
     """The JSON-able identity of a batch, for BatchState."""
     chosen = {key: None if value is None else value if isinstance(value, (bool, int)) else str(value)
               for key, value in asdict(options).items()}
-    return {"model_sha256": model.sha256, "strength": strength, "smoothing": smoothing,
-            "colour_noise": colour_noise, "luminance_noise": luminance_noise, "tile": tile, "output": chosen}
+    return {"model_sha256": model.sha256, "strength": strength, **filters.as_json(), "tile": tile,
+            "output": chosen}
 
 
 def run_batch(
@@ -110,9 +111,7 @@ def run_batch(
     *,
     state: BatchState | None = None,
     strength: float = 1.0,
-    smoothing: float = 0.0,
-    colour_noise: float = 0.0,
-    luminance_noise: float = 0.0,
+    filters: Filters = NO_FILTERS,
     tile: int | None = None,
     cancel: CancelToken | None = None,
 ) -> Generator[BatchProgress | ItemResult, None, list[ItemResult]]:
@@ -152,8 +151,7 @@ def run_batch(
                     opening = open_next()
                     progress = partial(BatchProgress, index, len(items), source)
                     outcome = yield from _enhanced(model, source, reading, progress, strength=strength,
-                                                   smoothing=smoothing, colour_noise=colour_noise,
-                                                   luminance_noise=luminance_noise, tile=tile, cancel=cancel)
+                                                   filters=filters, tile=tile, cancel=cancel)
                 if writing is not None:
                     yield record.final(_written(*writing))
                     writing = None
@@ -211,15 +209,14 @@ def _failed(source: Path, error: EnlightenError) -> ItemResult:
 
 def _enhanced(
     model: EnhancerModel, source: Path, reading: Future[Opened],
-    progress: Callable[[Progress], BatchProgress], *, strength: float, smoothing: float, colour_noise: float,
-    luminance_noise: float, tile: int | None, cancel: CancelToken | None,
+    progress: Callable[[Progress], BatchProgress], *, strength: float, filters: Filters, tile: int | None,
+    cancel: CancelToken | None,
 ) -> Generator[BatchProgress, None, Opened | ItemResult]:
     """The photo ``reading`` opens, enhanced in place; or the ItemResult of its error."""
     try:
         opened = reading.result()
         yield from relay(enhance_in_place(model, opened.image.rgb, attention=opened.attention,
-                                          strength=strength, smoothing=smoothing, colour_noise=colour_noise,
-                                          luminance_noise=luminance_noise, tile=tile, cancel=cancel),
+                                          strength=strength, filters=filters, tile=tile, cancel=cancel),
                       progress)
     except CancelledError:
         raise

@@ -23,6 +23,7 @@ from enlighten_desktop.engine.attention import (
     edited_attention,
     exposure_gain,
 )
+from enlighten_desktop.engine.filters import NO_FILTERS, Filters
 from enlighten_desktop.engine.imageio import LoadedImage, read_image
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.pipeline import (
@@ -85,8 +86,8 @@ def edit_digest(edit: np.ndarray | None) -> str | None:
 @dataclass(frozen=True, eq=False)
 class Developed:
     """A photo read and enhanced at full resolution, before blending: reusable by ``process_item`` for the
-    same version of the file (``stamp``, taken before it was read), attention edit, shadow smoothing, colour
-    and luminance noise reduction, model and tile."""
+    same version of the file (``stamp``, taken before it was read), attention edit, filters, model and
+    tile."""
 
     image: LoadedImage
     stamp: FileStamp
@@ -94,21 +95,18 @@ class Developed:
     model_sha256: str
     tile: int | None
     edit: str | None  # edit_digest of the attention edit it was enhanced with
-    smoothing: float  # the shadow smoothing it was enhanced with (levels)
-    colour_noise: float  # the colour noise reduction it was enhanced with (0..1)
-    luminance_noise: float  # the luminance noise reduction it was enhanced with (0..1)
+    filters: Filters  # the filters it was enhanced with
 
     def serves(self, source: Path, model: EnhancerModel, *, tile: int | None, edit: str | None,
-               smoothing: float, colour_noise: float, luminance_noise: float) -> bool:
+               filters: Filters) -> bool:
         """Whether this is the result ``process_item`` would compute for ``source`` now."""
         try:
             unchanged = FileStamp.of(source) == self.stamp
         except OSError:
             return False
         return (unchanged and source.resolve() == self.image.path.resolve()
-                and (model.sha256, tile, edit, smoothing, colour_noise, luminance_noise)
-                == (self.model_sha256, self.tile, self.edit, self.smoothing, self.colour_noise,
-                    self.luminance_noise))
+                and (model.sha256, tile, edit, filters)
+                == (self.model_sha256, self.tile, self.edit, self.filters))
 
 
 def read_photo(source: Path) -> tuple[LoadedImage, FileStamp]:
@@ -119,20 +117,16 @@ def read_photo(source: Path) -> tuple[LoadedImage, FileStamp]:
 
 def develop(
     model: EnhancerModel, image: LoadedImage, stamp: FileStamp, *, attention_edit: np.ndarray | None = None,
-    smoothing: float = 0.0, colour_noise: float = 0.0, luminance_noise: float = 0.0, tile: int | None = None,
-    cancel: CancelToken | None = None,
+    filters: Filters = NO_FILTERS, tile: int | None = None, cancel: CancelToken | None = None,
 ) -> Generator[Progress, None, Developed]:
     """Enhance ``image`` at full resolution with its default attention plus ``attention_edit`` (h x w float32
-    in [-1, 1] at any resolution, e.g. painted on a preview; resized to the photo), ``smoothing`` (shadow
-    smoothing, levels), ``colour_noise`` and ``luminance_noise`` (noise reduction, 0..1). Yields the tiles'
-    Progress; raises ModelError, CancelledError."""
+    in [-1, 1] at any resolution, e.g. painted on a preview; resized to the photo) and ``filters``. Yields the
+    tiles' Progress; raises ModelError, CancelledError."""
     attention = _attention_for(image, model.contract.exposure_gate, attention_edit)
-    result = yield from enhance(model, image.rgb, attention=attention, smoothing=smoothing,
-                                colour_noise=colour_noise, luminance_noise=luminance_noise, tile=tile,
+    result = yield from enhance(model, image.rgb, attention=attention, filters=filters, tile=tile,
                                 cancel=cancel)
     return Developed(image=image, stamp=stamp, result=result, model_sha256=model.sha256, tile=tile,
-                     edit=edit_digest(attention_edit), smoothing=smoothing, colour_noise=colour_noise,
-                     luminance_noise=luminance_noise)
+                     edit=edit_digest(attention_edit), filters=filters)
 
 
 def _attention_for(
@@ -211,9 +205,7 @@ def process_item(
     writer: Writer,
     *,
     strength: float = 1.0,
-    smoothing: float = 0.0,
-    colour_noise: float = 0.0,
-    luminance_noise: float = 0.0,
+    filters: Filters = NO_FILTERS,
     tile: int | None = None,
     attention_edit: np.ndarray | None = None,
     cancel: CancelToken | None = None,
@@ -222,16 +214,15 @@ def process_item(
     """Read, enhance at full resolution, blend by ``strength`` (0 = original, 1 = full effect) and write one
     photo; returns its "done" ItemResult (the output, and a note for a multi-page source).
 
-    ``attention_edit``, ``smoothing``, ``colour_noise``, ``luminance_noise``: see ``develop``. ``reuse``: a
-    result computed earlier (the app's full-size view); used when it ``serves`` this photo, model, tile, edit
-    and filters, so the model does not run again. Otherwise the
-    photo is enhanced in the buffer it was read into (``enhance_in_place``): one image-sized float buffer.
+    ``attention_edit``, ``filters``: see ``develop``. ``reuse``: a result computed earlier (the app's
+    full-size view); used when it ``serves`` this photo, model, tile, edit and filters, so the model does not
+    run again. Otherwise the photo is enhanced in the buffer it was read into (``enhance_in_place``): one
+    image-sized float buffer.
     Raises, before any work, what ``writer.prepare`` and ``writer.accept`` raise; then the image errors of
     imageio, ModelError, CancelledError, ImageWriteError.
     """
     if reuse is not None and reuse.serves(source, model, tile=tile, edit=edit_digest(attention_edit),
-                                          smoothing=smoothing, colour_noise=colour_noise,
-                                          luminance_noise=luminance_noise):
+                                          filters=filters):
         writer.prepare(source)
         writer.accept(reuse.image)
         result = reuse.result
@@ -240,6 +231,5 @@ def process_item(
         return ItemResult(source, Status.DONE, output=written, message=page_note(reuse.image))
     opened = open_item(source, writer, gate=model.contract.exposure_gate, attention_edit=attention_edit)
     yield from enhance_in_place(model, opened.image.rgb, attention=opened.attention, strength=strength,
-                                smoothing=smoothing, colour_noise=colour_noise,
-                                luminance_noise=luminance_noise, tile=tile, cancel=cancel)
+                                filters=filters, tile=tile, cancel=cancel)
     return write_item(opened, writer)

@@ -21,15 +21,18 @@ from typing import TypeVar
 import numpy as np
 
 from enlighten_desktop.engine.attention import default_attention, exposure_gain
-from enlighten_desktop.engine.colour_noise import REACH as COLOUR_NOISE_REACH
-from enlighten_desktop.engine.colour_noise import aligned_start, check_amount, reduce_colour_noise
 from enlighten_desktop.engine.errors import CancelledError
-from enlighten_desktop.engine.luminance_noise import check_amount as check_luminance_amount
-from enlighten_desktop.engine.luminance_noise import reduce_luminance_noise
+from enlighten_desktop.engine.filters import NO_FILTERS, Filters
 from enlighten_desktop.engine.model import EnhancerModel
+from enlighten_desktop.engine.noise import (
+    COLOUR_REACH,
+    aligned_start,
+    reduce_colour_noise,
+    reduce_luminance_noise,
+)
 from enlighten_desktop.engine.providers import ProviderReport
 from enlighten_desktop.engine.smoothing import REACH as SMOOTHING_REACH
-from enlighten_desktop.engine.smoothing import check_levels, smooth_shadows
+from enlighten_desktop.engine.smoothing import smooth_shadows
 from enlighten_desktop.engine.textenum import TextEnum
 from enlighten_desktop.engine.tiling import Tile, plan_tiles, read_window, reflect_indices, window_side_for
 
@@ -57,14 +60,13 @@ def auto_tile(model: EnhancerModel, *, margin: int | None = None, budget: int = 
     return max(side - 2 * margin, contract.size_multiple)
 
 
-def tile_margin(model: EnhancerModel, *, smoothing: float = 0.0, colour_noise: float = 0.0,
-                luminance_noise: float = 0.0) -> int:
+def tile_margin(model: EnhancerModel, filters: Filters) -> int:
     """The context a tile needs per side: the model's tile margin, plus shadow smoothing's reach when it is on
     (it reads ``smoothing.REACH`` px around each pixel the model reads). Noise reduction reads
-    ``colour_noise.REACH`` px of the model's output around the core, inside the margin (at least that
+    ``noise.COLOUR_REACH`` px of the model's output around the core, inside the margin (at least that
     wide): its box means keep the model's own tile error there from growing (docs/ENGINE_API.md)."""
-    margin = model.contract.tile_margin + (SMOOTHING_REACH if smoothing else 0)
-    return max(margin, COLOUR_NOISE_REACH) if colour_noise or luminance_noise else margin
+    margin = model.contract.tile_margin + (SMOOTHING_REACH if filters.smoothing else 0)
+    return max(margin, COLOUR_REACH) if filters.cleans_output else margin
 
 
 class Stage(TextEnum):
@@ -122,34 +124,34 @@ def _check_attention(rgb: np.ndarray, attention: np.ndarray | None) -> np.ndarra
 
 def _run_tile(
     model: EnhancerModel, rgb: np.ndarray, attention: np.ndarray | float, tile: Tile, strength: np.float32,
-    out: np.ndarray, *, smoothing: float, colour_noise: float, luminance_noise: float,
+    out: np.ndarray, *, filters: Filters,
 ) -> None:
     """Enhance one tile of ``rgb`` (still the original around the tile) and write its core, blended with the
     original by ``strength`` (apply_strength's arithmetic), into ``out`` (core-sized H x W x 3 float32).
     ``attention``: the photo's map, or the photo's exposure gain for the default map of the window.
-    ``smoothing`` > 0: the model sees the window with its shadows smoothed by that many levels (``smoothing``
-    module); the blend is still with the original. ``colour_noise``, ``luminance_noise`` > 0: the model's
-    output gets that much colour, then luminance noise reduction (their modules), worked out on the core plus
-    the filters' reach."""
+    ``filters.smoothing`` > 0: the model sees the window with its shadows smoothed by that many levels
+    (``smoothing`` module); the blend is still with the original. ``filters.colour_noise``,
+    ``filters.luminance_noise`` > 0: the model's output gets that much colour, then luminance noise reduction
+    (``noise`` module), worked out on the core plus the filters' reach."""
     window = read_window(rgb, tile.window)
     if isinstance(attention, float):
         att = default_attention(window, attention)[None, None]
     else:
         att = np.ascontiguousarray(read_window(attention, tile.window))[None, None]
-    seen = smooth_shadows(window, att[0, 0], smoothing) if smoothing else window
+    seen = smooth_shadows(window, att[0, 0], filters.smoothing) if filters.smoothing else window
     image = np.empty((1, 3, *window.shape[:2]), dtype=np.float32)
     np.multiply(seen.transpose(2, 0, 1), 2.0, out=image[0])
     image -= 1.0
     rows, cols = tile.core_in_window
     result = model.run(image, att)[0]
-    if colour_noise or luminance_noise:
+    if filters.cleans_output:
         reach = _within_reach(tile, rgb.shape[:2])
         cleaned = _to_unit(result[:, reach[0], reach[1]])
         weight = att[0, 0][reach]
-        if colour_noise:
-            cleaned = reduce_colour_noise(cleaned, weight * np.float32(colour_noise))
-        if luminance_noise:
-            cleaned = reduce_luminance_noise(cleaned, weight, luminance_noise)
+        if filters.colour_noise:
+            cleaned = reduce_colour_noise(cleaned, weight * np.float32(filters.colour_noise))
+        if filters.luminance_noise:
+            cleaned = reduce_luminance_noise(cleaned, weight, filters.luminance_noise)
         out[...] = cleaned[rows.start - reach[0].start : rows.stop - reach[0].start,
                            cols.start - reach[1].start : cols.stop - reach[1].start]
     else:
@@ -169,13 +171,13 @@ def _to_unit(result: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 def _within_reach(tile: Tile, shape: tuple[int, ...]) -> tuple[slice, slice]:
     """The window rows and columns that noise reduction reads for ``tile``'s core: the core plus
-    ``colour_noise.REACH`` px (wider than ``luminance_noise.REACH``), starting on the photo's block grid and
+    ``noise.COLOUR_REACH`` px (wider than the luminance filter reads), starting on the photo's block grid and
     cut at the photo's edges (the part of the window that reflects the photo beyond its edge is not read, as
     the whole photo has none)."""
     spans = []
     for window, core, length in zip(tile.window, tile.core, shape, strict=True):
-        start = aligned_start(core.start - COLOUR_NOISE_REACH)
-        stop = min(core.stop + COLOUR_NOISE_REACH, length)
+        start = aligned_start(core.start - COLOUR_REACH)
+        stop = min(core.stop + COLOUR_REACH, length)
         # A margin narrower than the reach (the models' tile margins are wider) cuts it at the window.
         spans.append(slice(max(start - window.start, 0), min(stop, window.stop) - window.start))
     return spans[0], spans[1]
@@ -195,9 +197,7 @@ def enhance_in_place(
     *,
     attention: np.ndarray | None = None,
     strength: float = 1.0,
-    smoothing: float = 0.0,
-    colour_noise: float = 0.0,
-    luminance_noise: float = 0.0,
+    filters: Filters = NO_FILTERS,
     tile: int | None = None,
     margin: int | None = None,
     cancel: CancelToken | None = None,
@@ -205,10 +205,8 @@ def enhance_in_place(
     """Replace ``rgb`` (H x W x 3 float32 [0, 1]) by ``(1 - s) * rgb + s * enhanced`` at full resolution,
     s = ``strength`` clipped to [0, 1]; returns (StopIteration.value) the provider that ran.
 
-    ``attention`` (H x W float32 [0, 1]) replaces the default map, e.g. after a user edit. ``smoothing``: the
-    shadow smoothing in 8-bit levels (0 = off; ``smoothing.smooth_shadows``, per window). ``colour_noise``:
-    the colour noise reduction's amount in [0, 1] (0 = off; ``colour_noise.reduce_colour_noise``, per
-    tile); ``luminance_noise``: the luminance noise reduction's (``luminance_noise.reduce_luminance_noise``).
+    ``attention`` (H x W float32 [0, 1]) replaces the default map, e.g. after a user edit. ``filters``: shadow
+    smoothing (per window), colour and luminance noise reduction (per tile); none by default.
     ``tile`` is the core size in px (0 = whole image in one run; None = ``auto_tile``, for windows of the
     budget's size); ``margin`` the context per side, default ``tile_margin``. Yields Progress(done, total,
     "tiles") before the first tile and after each one; raises CancelledError between tiles once ``cancel`` is
@@ -217,14 +215,10 @@ def enhance_in_place(
     """
     _check_image(rgb)
     attention = _check_attention(rgb, attention)
-    smoothing = check_levels(smoothing)
-    colour_noise = check_amount(colour_noise)
-    luminance_noise = check_luminance_amount(luminance_noise)
     contract = model.contract
     height, width = rgb.shape[:2]
     if margin is None:
-        margin = tile_margin(model, smoothing=smoothing, colour_noise=colour_noise,
-                             luminance_noise=luminance_noise)
+        margin = tile_margin(model, filters)
     core = auto_tile(model, margin=margin) if tile is None else tile
     tiles = plan_tiles(height, width, tile=core, margin=margin, multiple=contract.size_multiple)
     tile_rows = [list(row) for _, row in groupby(tiles, key=lambda each: each.core[0].start)]
@@ -241,8 +235,7 @@ def enhance_in_place(
         for each in row:
             if cancel is not None and cancel.cancelled:
                 raise CancelledError("Enhancement cancelled.")
-            _run_tile(model, rgb, per_tile, each, s, strip[:, each.core[1]], smoothing=smoothing,
-                      colour_noise=colour_noise, luminance_noise=luminance_noise)
+            _run_tile(model, rgb, per_tile, each, s, strip[:, each.core[1]], filters=filters)
             done += 1
             yield Progress(done, len(tiles), Stage.TILES)
         held.append((core_rows.start, strip))
@@ -267,9 +260,7 @@ def enhance(
     rgb: np.ndarray,
     *,
     attention: np.ndarray | None = None,
-    smoothing: float = 0.0,
-    colour_noise: float = 0.0,
-    luminance_noise: float = 0.0,
+    filters: Filters = NO_FILTERS,
     tile: int | None = None,
     margin: int | None = None,
     cancel: CancelToken | None = None,
@@ -281,9 +272,8 @@ def enhance(
     if attention is None:
         attention = default_attention(rgb, exposure_gain(model.contract.exposure_gate, rgb))
     out = rgb.copy()
-    provider = yield from enhance_in_place(model, out, attention=attention, smoothing=smoothing,
-                                           colour_noise=colour_noise, luminance_noise=luminance_noise,
-                                           tile=tile, margin=margin, cancel=cancel)
+    provider = yield from enhance_in_place(model, out, attention=attention, filters=filters, tile=tile,
+                                           margin=margin, cancel=cancel)
     return EnhanceResult(original=rgb, enhanced=out, attention=attention, provider=provider)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from enlighten_desktop.engine.errors import EnlightenError, OutputExistsError
+from enlighten_desktop.engine.filters import Filters
 from enlighten_desktop.engine.item import ItemResult, process_item
 from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
 from enlighten_desktop.engine.pipeline import CancelToken, Progress
@@ -34,16 +35,16 @@ class _Intent(Enum):
 
 
 class BatchRunner(QObject):
-    """Drives a QueueModel. ``settings`` returns (engine config, output options, strength, shadow smoothing,
-    colour and luminance noise reduction) at each item; ``edits`` holds each photo's attention-brush edit and
-    the result on screen, which a photo is exported with (and from, without running the model again)."""
+    """Drives a QueueModel. ``settings`` returns (engine config, output options, strength, filters) at each
+    item; ``edits`` holds each photo's attention-brush edit and the result on screen, which a photo is
+    exported with (and from, without running the model again)."""
 
     running_changed = Signal(bool)
     finished = Signal(int, int, object)  # done, failed, folder to open (Path or None)
     notice = Signal(str)
 
     def __init__(self, *, queue: QueueModel, models: ModelCache,
-                 settings: Callable[[], tuple[EngineConfig, OutputOptions, float, float, float, float]],
+                 settings: Callable[[], tuple[EngineConfig, OutputOptions, float, Filters]],
                  edits: PhotoEdits, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.queue = queue
@@ -129,7 +130,7 @@ class BatchRunner(QObject):
                 failed = len(self.queue.rows_with({QueueStatus.FAILED}))
                 self.finished.emit(done, failed, self._output_folder())
             return
-        config, options, strength, smoothing, colour_noise, luminance_noise = self._settings()
+        config, options, strength, filters = self._settings()
         item = self.queue.item(row)
         edit, reuse = self._edits.edit(item.source), self._edits.developed(item.source)
         self._current, self._intent = item.source, _Intent.CANCEL
@@ -142,9 +143,8 @@ class BatchRunner(QObject):
         def work(token: CancelToken) -> Generator[Progress, None, ItemResult]:
             model = self.models.get(config.export_model(), provider=config.provider, device=config.device)
             return (yield from process_item(model, item.source, writer, strength=strength,
-                                            smoothing=smoothing, colour_noise=colour_noise,
-                                            luminance_noise=luminance_noise, tile=config.tile,
-                                            attention_edit=edit, cancel=token, reuse=reuse))
+                                            filters=filters, tile=config.tile, attention_edit=edit,
+                                            cancel=token, reuse=reuse))
 
         worker = GeneratorWorker(factory=work)
         worker.signals.progress.connect(self._on_progress)

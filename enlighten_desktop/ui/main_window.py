@@ -121,8 +121,7 @@ class MainWindow(QMainWindow):
 
     def _batch_settings(self):
         session = self.session
-        return (self.engine_config(), self.queue_panel.options.options(), session.strength, session.smoothing,
-                session.colour_noise, session.luminance_noise)
+        return self.engine_config(), self.queue_panel.options.options(), session.strength, session.filters
 
     def _show_model_notice(self) -> None:
         config = self.engine_config()

@@ -26,11 +26,9 @@ class PhotoControls(QObject):
         self._overlay: QImage | None = None
         session.strength = settings.strength
         adjust.strength.setValue(round(settings.strength * 100))
-        session.smoothing = settings.smoothing
+        session.filters = settings.filters
         adjust.smoothing.setValue(round(settings.smoothing * SMOOTHING_STEPS_PER_LEVEL))
-        session.colour_noise = settings.colour_noise
         adjust.colour_noise.setValue(round(settings.colour_noise * 100))
-        session.luminance_noise = settings.luminance_noise
         adjust.luminance_noise.setValue(round(settings.luminance_noise * 100))
         adjust.opacity.setValue(round(settings.overlay_opacity * 100))
         adjust.brush_size.setValue(settings.brush_size)
@@ -44,9 +42,8 @@ class PhotoControls(QObject):
         compare.stroke_moved.connect(session.continue_stroke)
         compare.stroke_finished.connect(session.end_stroke)
         adjust.strength.valueChanged.connect(self._on_strength)
-        adjust.smoothing.valueChanged.connect(self._on_smoothing)
-        adjust.colour_noise.valueChanged.connect(self._on_colour_noise)
-        adjust.luminance_noise.valueChanged.connect(self._on_luminance_noise)
+        for slider in (adjust.smoothing, adjust.colour_noise, adjust.luminance_noise):
+            slider.valueChanged.connect(self._on_filters)
         adjust.show_overlay.toggled.connect(lambda _on: self.update_overlay())
         adjust.opacity.valueChanged.connect(lambda _v: self.update_overlay())
         adjust.brush.toggled.connect(self._on_brush_toggled)
@@ -75,18 +72,12 @@ class PhotoControls(QObject):
         self.settings.strength = value / 100
         self.session.set_strength(value / 100)
 
-    def _on_smoothing(self, steps: int) -> None:
-        levels = steps / SMOOTHING_STEPS_PER_LEVEL
-        self.settings.smoothing = levels
-        self.session.set_smoothing(levels)
-
-    def _on_colour_noise(self, percent: int) -> None:
-        self.settings.colour_noise = percent / 100
-        self.session.set_colour_noise(percent / 100)
-
-    def _on_luminance_noise(self, percent: int) -> None:
-        self.settings.luminance_noise = percent / 100
-        self.session.set_luminance_noise(percent / 100)
+    def _on_filters(self, _value: int) -> None:
+        adjust = self.adjust
+        self.settings.smoothing = adjust.smoothing.value() / SMOOTHING_STEPS_PER_LEVEL
+        self.settings.colour_noise = adjust.colour_noise.value() / 100
+        self.settings.luminance_noise = adjust.luminance_noise.value() / 100
+        self.session.set_filters(self.settings.filters)
 
     def _on_brush_toggled(self, on: bool) -> None:
         if on:

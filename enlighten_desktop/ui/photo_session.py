@@ -28,8 +28,8 @@ from enlighten_desktop.engine.attention import (
     exposure_gain,
     resize_plane,
 )
-from enlighten_desktop.engine.colour_noise import DEFAULT_AMOUNT
 from enlighten_desktop.engine.errors import EnlightenError
+from enlighten_desktop.engine.filters import DEFAULT_FILTERS, Filters
 from enlighten_desktop.engine.imageio import LoadedImage, read_reduced_jpeg
 from enlighten_desktop.engine.item import (
     Developed,
@@ -145,9 +145,7 @@ class PhotoSession(QObject):
         self.result: EnhanceResult | None = None
         self.result_is_full = False
         self.strength = 1.0
-        self.smoothing = 0.0  # shadow smoothing in levels: part of the model run, unlike the strength
-        self.colour_noise = DEFAULT_AMOUNT  # colour noise reduction (0..1): part of the model run too
-        self.luminance_noise = 0.0  # luminance noise reduction (0..1): the same
+        self.filters = DEFAULT_FILTERS  # part of the model run, unlike the strength
         self._generation = 0
         self._work = WorkerPool(threads=1, parent=self)
         self._display = WorkerPool(threads=1, parent=self)
@@ -161,9 +159,7 @@ class PhotoSession(QObject):
         self._displayed_result: EnhanceResult | None = None
         # The attention edit of the latest run (proxy size), which the full-size result and exports use.
         self.edit_in_use = np.zeros((0, 0), dtype=np.float32)
-        self.smoothing_in_use = 0.0
-        self.colour_noise_in_use = DEFAULT_AMOUNT
-        self.luminance_noise_in_use = 0.0
+        self.filters_in_use = DEFAULT_FILTERS
         self.displayed_strength: float | None = None
         self._overlay_timer = QTimer(self, singleShot=True, interval=OVERLAY_INTERVAL_MS)
         self._overlay_timer.timeout.connect(self.refresh_overlay)
@@ -252,11 +248,9 @@ class PhotoSession(QObject):
         self._generation += 1
         self._cancel_current()
         self._full_wanted = False
-        photo, edit, config = self.photo, self.brush.edit.copy(), self.config
-        smoothing, colour_noise, luminance_noise = self.smoothing, self.colour_noise, self.luminance_noise
+        photo, edit, config, filters = self.photo, self.brush.edit.copy(), self.config, self.filters
         self.edit_in_use = edit  # the full-size run that follows uses this same edit and these filters
-        self.smoothing_in_use, self.colour_noise_in_use = smoothing, colour_noise
-        self.luminance_noise_in_use = luminance_noise
+        self.filters_in_use = filters
         if self._preview_is_final():
             self.stage_changed.emit(PhotoStage.ENHANCING)
             self._run_full()
@@ -265,8 +259,7 @@ class PhotoSession(QObject):
         def preview(token: CancelToken) -> Generator[Progress, None, EnhanceResult]:
             model = self.models.get(config.preview_model(), provider=config.provider, device=config.device)
             attention = apply_attention_edit(photo.proxy_attention, edit)
-            return (yield from enhance(model, photo.proxy, attention=attention, smoothing=smoothing,
-                                       colour_noise=colour_noise, luminance_noise=luminance_noise,
+            return (yield from enhance(model, photo.proxy, attention=attention, filters=filters,
                                        tile=config.tile, cancel=token))
 
         self.stage_changed.emit(PhotoStage.PREVIEW)
@@ -290,9 +283,7 @@ class PhotoSession(QObject):
         on screen is the very one the exports write (they reuse it). Without the original yet, it runs
         once the original is read: after the preview is on screen (``_on_display``), or at once when
         nothing is on screen yet (a photo whose preview is final)."""
-        original, edit = self.original, self.edit_in_use
-        smoothing, colour_noise = self.smoothing_in_use, self.colour_noise_in_use
-        luminance_noise = self.luminance_noise_in_use
+        original, edit, filters = self.original, self.edit_in_use, self.filters_in_use
         config = self.config
         if original is None:
             self._full_wanted = True
@@ -304,8 +295,7 @@ class PhotoSession(QObject):
         def full(token: CancelToken) -> Generator[Progress, None, Developed]:
             model = self.models.get(config.export_model(), provider=config.provider, device=config.device)
             return (yield from develop(model, original.image, original.stamp, attention_edit=edit,
-                                       smoothing=smoothing, colour_noise=colour_noise,
-                                       luminance_noise=luminance_noise, tile=config.tile, cancel=token))
+                                       filters=filters, tile=config.tile, cancel=token))
 
         self._start(full, self._on_full)
 
@@ -320,21 +310,10 @@ class PhotoSession(QObject):
         self.provider_changed.emit(result.provider)
         self.render_display()
 
-    def set_smoothing(self, levels: float) -> None:
-        """New shadow smoothing: the model runs again, after a pause (a slider being dragged)."""
-        self.smoothing = levels
-        if self.photo is not None:
-            self._render_timer.start()
-
-    def set_colour_noise(self, amount: float) -> None:
-        """New colour noise reduction: the model runs again, after a pause (a slider being dragged)."""
-        self.colour_noise = amount
-        if self.photo is not None:
-            self._render_timer.start()
-
-    def set_luminance_noise(self, amount: float) -> None:
-        """New luminance noise reduction: the model runs again, after a pause (a slider being dragged)."""
-        self.luminance_noise = amount
+    def set_filters(self, filters: Filters) -> None:
+        """New filters (shadow smoothing, noise reduction): the model runs again, after a pause (a slider
+        being dragged)."""
+        self.filters = filters
         if self.photo is not None:
             self._render_timer.start()
 
@@ -447,13 +426,11 @@ class PhotoSession(QObject):
         if developed is None or not self.result_is_full or source is None:
             return None
         config, strength = self.config, self.strength
-        edit, smoothing, colour_noise = self.edit_in_use, self.smoothing_in_use, self.colour_noise_in_use
-        luminance_noise = self.luminance_noise_in_use
+        edit, filters = self.edit_in_use, self.filters_in_use
 
         def write(token: CancelToken) -> Generator[Progress, None, ItemResult]:
             model = self.models.get(config.export_model(), provider=config.provider, device=config.device)
-            return (yield from process_item(model, source, writer, strength=strength, smoothing=smoothing,
-                                            colour_noise=colour_noise, luminance_noise=luminance_noise,
+            return (yield from process_item(model, source, writer, strength=strength, filters=filters,
                                             tile=config.tile, attention_edit=edit, cancel=token,
                                             reuse=developed))
 

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar, overload
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from enlighten_desktop import APP_NAME
-from enlighten_desktop.engine.colour_noise import DEFAULT_AMOUNT
+from enlighten_desktop.engine.filters import DEFAULT_FILTERS, Filters
 from enlighten_desktop.engine.formats import Format
 from enlighten_desktop.engine.outputs import OutputOptions
 from enlighten_desktop.engine.smoothing import MAX_LEVELS
@@ -113,11 +113,11 @@ class AppSettings:
                            doc="Longest side of the quick-preview proxy, in px.")
     # -- adjustments and view ------------------------------------------------------------------------
     strength = Setting("adjust/strength", 1.0, _unit, doc="Blend of original (0) and fully enhanced (1).")
-    smoothing = Setting("adjust/smoothing", 0.0, _smoothing,
+    smoothing = Setting("adjust/smoothing", DEFAULT_FILTERS.smoothing, _smoothing,
                         doc="Shadow smoothing in 8-bit levels before the lift (0 = off).")
-    colour_noise = Setting("adjust/colour_noise", DEFAULT_AMOUNT, _unit,
+    colour_noise = Setting("adjust/colour_noise", DEFAULT_FILTERS.colour_noise, _unit,
                            doc="Colour noise reduction after the lift, 0 (off) to 1 (full).")
-    luminance_noise = Setting("adjust/luminance_noise", 0.0, _unit,
+    luminance_noise = Setting("adjust/luminance_noise", DEFAULT_FILTERS.luminance_noise, _unit,
                               doc="Luminance noise reduction after the lift, 0 (off) to 1 (strongest).")
     overlay_opacity = Setting("view/overlay_opacity", 0.5, _unit)
     brush_size = Setting("brush/size", 40, int, doc="Brush radius in px of the working (proxy) resolution.")
@@ -146,6 +146,12 @@ class AppSettings:
         return EngineConfig(model_path=model_path or self.model_path, provider=self.provider,
                             device=self.device, tile=self.tile, preview_side=self.preview_side,
                             export_int8=self.export_int8)
+
+    @property
+    def filters(self) -> Filters:
+        """The shadow smoothing and noise reduction chosen (each stored on its own, clamped to its range)."""
+        return Filters(smoothing=self.smoothing, colour_noise=self.colour_noise,
+                       luminance_noise=self.luminance_noise)
 
     def output_options(self) -> OutputOptions:
         """The export options of the batch and of "export current"."""

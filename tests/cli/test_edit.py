@@ -17,8 +17,8 @@ import pytest
 import tifffile
 from PIL import Image, ImageCms
 
-from enlighten_desktop.engine.colour_noise import DEFAULT_AMOUNT
 from enlighten_desktop.engine.encoders import encode_tiff
+from enlighten_desktop.engine.filters import DEFAULT_FILTERS
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.pipeline import enhance, run_to_end
 
@@ -84,7 +84,7 @@ def test_a_16_bit_tiff_comes_back_16_bit_enhanced_with_its_compression_icc_exif_
     # The pixels are the engine's full-resolution, tiled result of the fp32 model, to the 16-bit level.
     model = EnhancerModel.load(contract_model_path, provider="cpu")
     expected = run_to_end(enhance(model, original.astype(np.float32) / 65535, tile=32,
-                                  colour_noise=DEFAULT_AMOUNT)).enhanced
+                                  filters=DEFAULT_FILTERS)).enhanced
     assert np.abs(saved / 65535 - expected).max() <= 0.51 / 65535
     assert saved.mean() > original.mean() * 1.2
 

@@ -1,4 +1,4 @@
-"""Colour noise reduction (engine/colour_noise.py): the output's chroma guided-filtered by its luma, the luma
+"""Colour noise reduction (engine/noise.py): the output's chroma guided-filtered by its luma, the luma
 kept, scaled by the attention; real ONNX models (tests/model_factory.py), real files, the real CLI."""
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ import pytest
 from PIL import Image
 
 from enlighten_desktop.cli import main as cli_main
-from enlighten_desktop.engine.colour_noise import (
-    DEFAULT_AMOUNT,
-    REACH,
-    SCALE,
+from enlighten_desktop.engine.filters import DEFAULT_FILTERS, Filters
+from enlighten_desktop.engine.item import read_photo
+from enlighten_desktop.engine.model import EnhancerModel
+from enlighten_desktop.engine.noise import (
+    COLOUR_BLOCK,
+    COLOUR_REACH,
     check_amount,
     reduce_colour_noise,
 )
-from enlighten_desktop.engine.item import read_photo
-from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.pipeline import enhance, enhance_in_place, run_to_end
 from enlighten_desktop.engine.smoothing import box_mean
 from tests.model_factory import write_contract_model
@@ -91,17 +91,18 @@ def test_a_crop_on_the_block_grid_gives_the_whole_image_result_away_from_its_edg
                   0.0, 1.0)
     weight = rng.random((160, 176)).astype(np.float32)
     whole = reduce_colour_noise(rgb, weight)
-    top, left = 5 * SCALE, 3 * SCALE
+    top, left = 5 * COLOUR_BLOCK, 3 * COLOUR_BLOCK
     crop = reduce_colour_noise(rgb[top:, left:], weight[top:, left:])
-    inner = np.s_[top + REACH : 160 - REACH, left + REACH : 176 - REACH]
-    np.testing.assert_allclose(crop[REACH : 160 - top - REACH, REACH : 176 - left - REACH], whole[inner],
+    reach = COLOUR_REACH
+    inner = np.s_[top + reach : 160 - reach, left + reach : 176 - reach]
+    np.testing.assert_allclose(crop[reach : 160 - top - reach, reach : 176 - left - reach], whole[inner],
                                rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("amount", [-0.1, 1.5, float("nan")])
 def test_amounts_out_of_range_are_refused(amount: float) -> None:
     with pytest.raises(ValueError, match="colour noise reduction must be between 0 and 1"):
-        check_amount(amount)
+        check_amount(amount, "colour noise reduction")
 
 
 def noisy_dark_photo(height: int, width: int, seed: int) -> np.ndarray:
@@ -113,6 +114,16 @@ def noisy_dark_photo(height: int, width: int, seed: int) -> np.ndarray:
     return np.clip(scene + colour_noise((height, width), 0.01, seed), 0.0, 1.0).astype(np.float32)
 
 
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("smoothing", 4.5, "shadow smoothing must be between 0 and 4"),
+    ("colour_noise", 1.5, "colour noise reduction must be between 0 and 1"),
+    ("luminance_noise", -0.1, "luminance noise reduction must be between 0 and 1"),
+])
+def test_filters_out_of_range_are_refused_when_made(field: str, value: float, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Filters(**{field: value})
+
+
 @pytest.fixture
 def model(tmp_path: Path) -> EnhancerModel:
     return EnhancerModel.load(write_contract_model(tmp_path / "m.onnx"), provider="cpu")
@@ -121,14 +132,14 @@ def model(tmp_path: Path) -> EnhancerModel:
 def test_the_engine_cleans_the_models_output_by_its_attention(model: EnhancerModel) -> None:
     rgb = noisy_dark_photo(128, 160, seed=4)
     plain = run_to_end(enhance(model, rgb, tile=0))
-    cleaned = run_to_end(enhance(model, rgb, colour_noise=0.8, tile=0)).enhanced
+    cleaned = run_to_end(enhance(model, rgb, filters=Filters(colour_noise=0.8), tile=0)).enhanced
     expected = reduce_colour_noise(plain.enhanced, plain.attention * np.float32(0.8))
     np.testing.assert_allclose(cleaned, expected, rtol=0, atol=1e-6)
     assert speckle(cleaned) < speckle(plain.enhanced) / 2
-    np.testing.assert_array_equal(run_to_end(enhance(model, rgb, colour_noise=0.0, tile=0)).enhanced,
-                                  plain.enhanced)
+    off = run_to_end(enhance(model, rgb, filters=Filters(colour_noise=0.0), tile=0)).enhanced
+    np.testing.assert_array_equal(off, plain.enhanced)
     half = rgb.copy()
-    run_to_end(enhance_in_place(model, half, strength=0.5, colour_noise=0.8, tile=0))
+    run_to_end(enhance_in_place(model, half, strength=0.5, filters=Filters(colour_noise=0.8), tile=0))
     np.testing.assert_allclose(half, 0.5 * rgb + 0.5 * cleaned, rtol=0, atol=1e-6)
 
 
@@ -137,8 +148,8 @@ def test_tiles_agree_with_the_whole_image_with_colour_noise_reduction(tmp_path: 
     path = write_contract_model(tmp_path / "wide.onnx", metadata={"enlighten.tile_margin": "64"})
     stamped = EnhancerModel.load(path, provider="cpu")
     rgb = noisy_dark_photo(208, 240, seed=5)
-    whole = run_to_end(enhance(stamped, rgb, colour_noise=1.0, tile=0)).enhanced
-    tiled = run_to_end(enhance(stamped, rgb, colour_noise=1.0, tile=48)).enhanced
+    whole = run_to_end(enhance(stamped, rgb, filters=Filters(colour_noise=1.0), tile=0)).enhanced
+    tiled = run_to_end(enhance(stamped, rgb, filters=Filters(colour_noise=1.0), tile=48)).enhanced
     assert np.abs(np.round(whole * 255) - np.round(tiled * 255)).max() <= 1
 
 
@@ -156,8 +167,8 @@ def test_cli_cleans_by_default_takes_a_percentage_and_refuses_a_bad_value(
         written[name] = np.asarray(Image.open(next((tmp_path / name).glob("dark*.png"))))
     image, _ = read_photo(source)
     loaded = EnhancerModel.load(model_path, provider="cpu")
-    for name, amount in [("default", DEFAULT_AMOUNT), ("off", 0.0), ("forty", 0.4)]:
-        expected = run_to_end(enhance(loaded, image.rgb, colour_noise=amount)).enhanced
+    for name, amount in [("default", DEFAULT_FILTERS.colour_noise), ("off", 0.0), ("forty", 0.4)]:
+        expected = run_to_end(enhance(loaded, image.rgb, filters=Filters(colour_noise=amount))).enhanced
         np.testing.assert_array_equal(written[name], np.round(expected * 255).astype(np.uint8))
     assert speckle(written["default"] / 255.0) < speckle(written["off"] / 255.0) / 2
     with pytest.raises(SystemExit) as refused:

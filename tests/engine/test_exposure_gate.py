@@ -15,6 +15,7 @@ from PIL import Image
 from enlighten_desktop.cli import main as cli_main
 from enlighten_desktop.engine.attention import ExposureGate, default_attention, exposure_gain, mean_luma
 from enlighten_desktop.engine.errors import ModelError
+from enlighten_desktop.engine.filters import Filters
 from enlighten_desktop.engine.item import develop, read_photo
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.pipeline import enhance, run_to_end
@@ -84,13 +85,13 @@ def test_a_well_exposed_photo_comes_back_unchanged_and_a_dark_one_is_lifted_as_b
     assert dark_gated.mean() > dark.mean() + 0.05
 
 
-@pytest.mark.parametrize("filters", [{"smoothing": MAX_LEVELS}, {"colour_noise": 1.0},
-                                     {"luminance_noise": 1.0}])
+@pytest.mark.parametrize("filters", [Filters(smoothing=MAX_LEVELS), Filters(colour_noise=1.0),
+                                     Filters(luminance_noise=1.0)])
 def test_a_well_exposed_photo_comes_back_unchanged_with_any_filter_at_its_strongest(
-        gated: EnhancerModel, filters: dict[str, float]) -> None:
+        gated: EnhancerModel, filters: Filters) -> None:
     # Every filter is scaled by the attention, which the gate sets to 0 for this photo.
     bright = photo(0.55, seed=3)
-    result = run_to_end(enhance(gated, bright, tile=0, **filters))
+    result = run_to_end(enhance(gated, bright, tile=0, filters=filters))
     assert not result.attention.any()
     np.testing.assert_array_equal(result.enhanced, bright)
 

@@ -1,4 +1,4 @@
-"""Luminance noise reduction (engine/luminance_noise.py): the output's luma guided-filtered by itself below a
+"""Luminance noise reduction (engine/noise.py): the output's luma guided-filtered by itself below a
 threshold, edges and chroma kept, scaled by the attention; real ONNX models, real files, the real CLI."""
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ import pytest
 from PIL import Image
 
 from enlighten_desktop.cli import main as cli_main
+from enlighten_desktop.engine.filters import Filters
 from enlighten_desktop.engine.item import read_photo
-from enlighten_desktop.engine.luminance_noise import MAX_LEVELS, _box, check_amount, reduce_luminance_noise
 from enlighten_desktop.engine.model import EnhancerModel
+from enlighten_desktop.engine.noise import LUMINANCE_MAX_LEVELS, reduce_luminance_noise
 from enlighten_desktop.engine.pipeline import enhance, run_to_end
+from enlighten_desktop.engine.smoothing import box_mean
 from tests.engine.test_colour_noise import noisy_dark_photo
 from tests.model_factory import write_contract_model
 
@@ -41,14 +43,16 @@ def test_an_edge_and_texture_above_the_threshold_are_kept() -> None:
     rgb = grainy(64, 64, sigma_levels=1.0, seed=1)
     rgb[:, 32:] += np.float32(60 * LEVEL)  # a lamp's edge
     # Texture whose standard deviation (16 levels) is twice the threshold at 50 % (8 levels).
-    checks = np.indices((64, 16)).sum(axis=0) % 2 * np.float32(2 * MAX_LEVELS * LEVEL)
+    checks = np.indices((64, 16)).sum(axis=0) % 2 * np.float32(2 * LUMINANCE_MAX_LEVELS * LEVEL)
     rgb[:, :16] += checks[..., None]
     ones = np.ones((64, 64), np.float32)
-    box_blur = np.abs(_box(rgb @ LUMA) - rgb @ LUMA)[:, 30:34].max()  # what a plain 5 x 5 blur does
+    luma = (rgb @ LUMA).astype(np.float64)
+    box_blur = np.abs(box_mean(luma, 2) - luma)[:, 30:34].max()  # what a plain 5 x 5 blur does
     strongest, half = reduce_luminance_noise(rgb, ones, 1.0), reduce_luminance_noise(rgb, ones, 0.5)
     assert np.abs(strongest - rgb)[:, 30:34].max() < box_blur / 3
     assert np.abs(half - rgb)[:, 30:34].max() < 3 * LEVEL
-    assert np.abs(half - rgb)[:, 2:14].mean() < 0.25 * MAX_LEVELS * LEVEL  # three quarters of it kept
+    # Three quarters of the texture are kept.
+    assert np.abs(half - rgb)[:, 2:14].mean() < 0.25 * LUMINANCE_MAX_LEVELS * LEVEL
 
 
 def test_the_weight_scales_the_change_and_zero_changes_nothing() -> None:
@@ -65,7 +69,8 @@ def test_the_weight_scales_the_change_and_zero_changes_nothing() -> None:
 @pytest.mark.parametrize("amount", [-0.1, 1.5, float("nan")])
 def test_amounts_out_of_range_are_refused(amount: float) -> None:
     with pytest.raises(ValueError, match="luminance noise reduction must be between 0 and 1"):
-        check_amount(amount)
+        reduce_luminance_noise(grainy(16, 16, sigma_levels=4.0, seed=3), np.ones((16, 16), np.float32),
+                               amount)
 
 
 @pytest.fixture
@@ -77,12 +82,13 @@ def test_the_engine_cleans_after_the_colour_and_tiles_agree(tmp_path: Path) -> N
     path = write_contract_model(tmp_path / "wide.onnx", metadata={"enlighten.tile_margin": "64"})
     stamped = EnhancerModel.load(path, provider="cpu")
     rgb = noisy_dark_photo(208, 240, seed=9)
-    coloured = run_to_end(enhance(stamped, rgb, colour_noise=1.0, tile=0))
-    both = run_to_end(enhance(stamped, rgb, colour_noise=1.0, luminance_noise=0.5, tile=0)).enhanced
+    coloured = run_to_end(enhance(stamped, rgb, filters=Filters(colour_noise=1.0), tile=0))
+    both_filters = Filters(colour_noise=1.0, luminance_noise=0.5)
+    both = run_to_end(enhance(stamped, rgb, filters=both_filters, tile=0)).enhanced
     expected = reduce_luminance_noise(coloured.enhanced, coloured.attention, 0.5)
     np.testing.assert_allclose(both, expected, rtol=0, atol=1e-6)
     assert not np.array_equal(both, coloured.enhanced)
-    tiled = run_to_end(enhance(stamped, rgb, colour_noise=1.0, luminance_noise=0.5, tile=48)).enhanced
+    tiled = run_to_end(enhance(stamped, rgb, filters=both_filters, tile=48)).enhanced
     assert np.abs(np.round(both * 255) - np.round(tiled * 255)).max() <= 1
 
 
@@ -97,7 +103,8 @@ def test_cli_takes_a_percentage_and_refuses_a_bad_value(tmp_path: Path,
     written = np.asarray(Image.open(next((tmp_path / "out").glob("dark*.png"))))
     image, _ = read_photo(source)
     loaded = EnhancerModel.load(model_path, provider="cpu")
-    expected = run_to_end(enhance(loaded, image.rgb, colour_noise=1.0, luminance_noise=0.6)).enhanced
+    chosen = Filters(colour_noise=1.0, luminance_noise=0.6)
+    expected = run_to_end(enhance(loaded, image.rgb, filters=chosen)).enhanced
     np.testing.assert_array_equal(written, np.round(expected * 255).astype(np.uint8))
     with pytest.raises(SystemExit) as refused:
         cli_main(["enhance", str(source), "--model", str(model_path), "--luminance-noise", "-5"])

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from enlighten_desktop.cli import main as cli_main
-from enlighten_desktop.engine.colour_noise import DEFAULT_AMOUNT
+from enlighten_desktop.engine.filters import DEFAULT_FILTERS, Filters
 from enlighten_desktop.engine.item import develop, process_item, read_photo
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
@@ -95,16 +95,17 @@ def model(tmp_path: Path) -> EnhancerModel:
 
 def test_the_model_sees_the_smoothed_shadows_and_the_blend_keeps_the_original(model: EnhancerModel) -> None:
     rgb = blocky_shadows(128, 160)
-    result = run_to_end(enhance(model, rgb, smoothing=1.5, tile=0))
+    result = run_to_end(enhance(model, rgb, filters=Filters(smoothing=1.5), tile=0))
     seen = smooth_shadows(rgb, result.attention, 1.5)
     assert not np.array_equal(seen, rgb)
     # The attention comes from the photo as it is; the model is given the smoothed photo with it.
     direct = run_to_end(enhance(model, seen, attention=result.attention, tile=0)).enhanced
     np.testing.assert_array_equal(result.enhanced, direct)
     plain = run_to_end(enhance(model, rgb, tile=0)).enhanced
-    np.testing.assert_array_equal(run_to_end(enhance(model, rgb, smoothing=0.0, tile=0)).enhanced, plain)
+    off = run_to_end(enhance(model, rgb, filters=Filters(smoothing=0.0), tile=0)).enhanced
+    np.testing.assert_array_equal(off, plain)
     half = rgb.copy()
-    run_to_end(enhance_in_place(model, half, strength=0.5, smoothing=1.5, tile=0))
+    run_to_end(enhance_in_place(model, half, strength=0.5, filters=Filters(smoothing=1.5), tile=0))
     np.testing.assert_allclose(half, 0.5 * rgb + 0.5 * result.enhanced, rtol=0, atol=1e-6)
 
 
@@ -112,30 +113,29 @@ def test_tiles_agree_with_the_whole_image_when_smoothing(model: EnhancerModel) -
     rgb = blocky_shadows(160, 208, seed=3)
     rgb += np.random.default_rng(4).normal(0, 3 * LEVEL, rgb.shape).astype(np.float32)
     np.clip(rgb, 0, 1, out=rgb)
-    whole = run_to_end(enhance(model, rgb, smoothing=2.0, tile=0)).enhanced
-    tiled = run_to_end(enhance(model, rgb, smoothing=2.0, tile=48)).enhanced
+    whole = run_to_end(enhance(model, rgb, filters=Filters(smoothing=2.0), tile=0)).enhanced
+    tiled = run_to_end(enhance(model, rgb, filters=Filters(smoothing=2.0), tile=48)).enhanced
     assert np.abs(np.round(whole * 255) - np.round(tiled * 255)).max() <= 1
 
 
 @pytest.mark.parametrize(("made", "other"), [
-    ({"smoothing": 1.0, "colour_noise": 0.0, "luminance_noise": 0.0}, {"smoothing": 0.0}),
-    ({"smoothing": 0.0, "colour_noise": 0.6, "luminance_noise": 0.0}, {"colour_noise": 1.0}),
-    ({"smoothing": 0.0, "colour_noise": 0.0, "luminance_noise": 0.5}, {"luminance_noise": 0.0}),
+    (Filters(smoothing=1.0), Filters()),
+    (Filters(colour_noise=0.6), Filters(colour_noise=1.0)),
+    (Filters(luminance_noise=0.5), Filters()),
 ])
 def test_a_kept_result_serves_only_the_filters_it_was_made_with(tmp_path: Path, model: EnhancerModel,
-                                                                made: dict[str, float],
-                                                                other: dict[str, float]) -> None:
+                                                                made: Filters, other: Filters) -> None:
     source = tmp_path / "dark.png"
     Image.fromarray(np.round(blocky_shadows() * 255).astype(np.uint8)).save(source)
     image, stamp = read_photo(source)
-    developed = run_to_end(develop(model, image, stamp, **made))
-    assert developed.serves(source, model, tile=None, edit=None, **made)
-    assert not developed.serves(source, model, tile=None, edit=None, **(made | other))
+    developed = run_to_end(develop(model, image, stamp, filters=made))
+    assert developed.serves(source, model, tile=None, edit=None, filters=made)
+    assert not developed.serves(source, model, tile=None, edit=None, filters=other)
     out = tmp_path / "out"
     written = run_to_end(process_item(model, source, NewFiles(OutputOptions(folder=out)), reuse=developed,
-                                      **made)).output
+                                      filters=made)).output
     fresh = run_to_end(process_item(model, source, NewFiles(OutputOptions(folder=tmp_path / "fresh")),
-                                    **made)).output
+                                    filters=made)).output
     assert written is not None and fresh is not None
     np.testing.assert_array_equal(np.asarray(Image.open(written)), np.asarray(Image.open(fresh)))
 
@@ -152,8 +152,8 @@ def test_cli_smooths_on_request_and_refuses_a_bad_value(tmp_path: Path, capsys: 
     plain = np.asarray(Image.open(next((tmp_path / "plain").glob("dark*.png"))))
     smooth = np.asarray(Image.open(next((tmp_path / "smooth").glob("dark*.png"))))
     image, _ = read_photo(source)
-    expected = run_to_end(enhance(EnhancerModel.load(model_path, provider="cpu"), image.rgb, smoothing=1.5,
-                                     colour_noise=DEFAULT_AMOUNT))
+    chosen = Filters(smoothing=1.5, colour_noise=DEFAULT_FILTERS.colour_noise)
+    expected = run_to_end(enhance(EnhancerModel.load(model_path, provider="cpu"), image.rgb, filters=chosen))
     np.testing.assert_array_equal(smooth, np.round(expected.enhanced * 255).astype(np.uint8))
     assert not np.array_equal(smooth, plain)
     with pytest.raises(SystemExit) as refused:

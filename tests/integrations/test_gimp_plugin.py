@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from enlighten_desktop.engine.colour_noise import DEFAULT_AMOUNT
+from enlighten_desktop.engine.filters import DEFAULT_FILTERS
 from enlighten_desktop.engine.imageio import ImageMetadata, read_image, write_image
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.pipeline import apply_strength, enhance, run_to_end
@@ -204,7 +204,7 @@ def test_the_layer_comes_back_enhanced_at_16_bits_as_a_new_layer_above_it(plugin
     np.testing.assert_array_equal(result[..., 3], pixels[..., 3])
     original = pixels[..., :3].astype(np.float32) / 65535
     model = EnhancerModel.load(contract_model_path, provider="cpu")
-    enhanced = run_to_end(enhance(model, original, tile=32, colour_noise=DEFAULT_AMOUNT)).enhanced
+    enhanced = run_to_end(enhance(model, original, tile=32, filters=DEFAULT_FILTERS)).enhanced
     expected = apply_strength(original, enhanced, 0.5)
     assert np.abs(result[..., :3] / 65535 - expected).max() <= 0.51 / 65535
     names = [call[0] for call in log.calls]

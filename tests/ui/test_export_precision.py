@@ -13,7 +13,7 @@ from PIL import Image
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from enlighten_desktop.engine.colour_noise import DEFAULT_AMOUNT
+from enlighten_desktop.engine.filters import DEFAULT_FILTERS
 from enlighten_desktop.engine.formats import Format
 from enlighten_desktop.engine.imageio import read_image
 from enlighten_desktop.engine.model import EnhancerModel
@@ -41,7 +41,7 @@ def model_pair(tmp_path: Path) -> tuple[Path, Path]:
 def engine_levels(model_path: Path, photo: Path, tile: int) -> np.ndarray:
     """What the engine alone makes of ``photo`` with ``model_path``, in 8-bit levels (float32)."""
     model = EnhancerModel.load(model_path, provider="cpu")
-    result = run_to_end(enhance(model, read_image(photo).rgb, tile=tile, colour_noise=DEFAULT_AMOUNT))
+    result = run_to_end(enhance(model, read_image(photo).rgb, tile=tile, filters=DEFAULT_FILTERS))
     return np.rint(np.clip(result.enhanced, 0, 1) * 255).astype(np.float32)
 
 

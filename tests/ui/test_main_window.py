@@ -12,6 +12,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from enlighten_desktop.engine.filters import DEFAULT_FILTERS, Filters
 from enlighten_desktop.engine.item import process_item
 from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
 from enlighten_desktop.engine.pipeline import enhance, run_to_end
@@ -114,8 +115,9 @@ def test_shadow_smoothing_runs_the_model_again_and_the_queue_writes_with_it(make
     assert window.adjust.smoothing_label.text() == "1.5 levels"
     assert window.settings.smoothing == 1.5  # remembered for the next start
     (model,) = window.models.loaded()
-    expected = run_to_end(enhance(model, session.result.original, smoothing=1.5,
-                                          colour_noise=settings.colour_noise, tile=settings.tile))
+    assert settings.filters == Filters(smoothing=1.5, colour_noise=DEFAULT_FILTERS.colour_noise)
+    expected = run_to_end(enhance(model, session.result.original, filters=settings.filters,
+                                  tile=settings.tile))
     assert session.result_is_full
     np.testing.assert_array_equal(session.result.enhanced, expected.enhanced)
     assert not np.array_equal(session.result.enhanced, plain)
@@ -143,13 +145,14 @@ def test_noise_reduction_sliders_run_the_model_again_and_the_queue_writes_with_t
     (model,) = window.models.loaded()
     # Colour noise reduction is on by default, luminance noise reduction off.
     assert (adjust.colour_noise_label.text(), adjust.luminance_noise_label.text()) == ("100 %", "off")
-    default = run_to_end(enhance(model, session.result.original, colour_noise=1.0, tile=settings.tile))
+    default = run_to_end(enhance(model, session.result.original, filters=DEFAULT_FILTERS, tile=settings.tile))
     np.testing.assert_array_equal(session.result.enhanced, default.enhanced)
     wait_ready(qtbot, window, lambda: adjust.colour_noise.setValue(0))
     wait_ready(qtbot, window, lambda: adjust.luminance_noise.setValue(50))
     assert (adjust.colour_noise_label.text(), adjust.luminance_noise_label.text()) == ("off", "50 %")
     assert (window.settings.colour_noise, window.settings.luminance_noise) == (0.0, 0.5)  # remembered
-    chosen = run_to_end(enhance(model, session.result.original, luminance_noise=0.5, tile=settings.tile))
+    chosen_filters = Filters(luminance_noise=0.5)
+    chosen = run_to_end(enhance(model, session.result.original, filters=chosen_filters, tile=settings.tile))
     assert session.result_is_full
     np.testing.assert_array_equal(session.result.enhanced, chosen.enhanced)
     assert not np.array_equal(chosen.enhanced, default.enhanced)
@@ -160,7 +163,7 @@ def test_noise_reduction_sliders_run_the_model_again_and_the_queue_writes_with_t
         window.queue_panel.export.click()
     written = np.asarray(Image.open(tmp_path / "out" / "dark_enlightened.jpg"))
     fresh = tmp_path / "fresh"
-    run_to_end(process_item(model, photo, NewFiles(OutputOptions(folder=fresh)), luminance_noise=0.5,
+    run_to_end(process_item(model, photo, NewFiles(OutputOptions(folder=fresh)), filters=chosen_filters,
                             tile=settings.tile))
     np.testing.assert_array_equal(written, np.asarray(Image.open(fresh / "dark_enlightened.jpg")))
 

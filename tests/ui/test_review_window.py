@@ -68,7 +68,7 @@ def test_save_writes_the_full_result_at_the_chosen_strength_over_the_file(qtbot,
         saved = page.asarray() / 65535
     model = EnhancerModel.load(contract_model_path, provider="cpu")
     full = run_to_end(enhance(model, original, tile=settings.tile,
-                              colour_noise=settings.colour_noise)).enhanced
+                              filters=settings.filters)).enhanced
     np.testing.assert_allclose(saved, apply_strength(original, full, 0.4), atol=1e-4)
     assert saved.mean() > original.mean() + 0.01
 

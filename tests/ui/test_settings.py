@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
+from enlighten_desktop.engine.filters import Filters
 from enlighten_desktop.engine.formats import Format
 from enlighten_desktop.engine.outputs import OutputOptions
 from enlighten_desktop.ui.models import EngineConfig
@@ -37,10 +38,13 @@ def test_defaults_and_garbage_fall_back_to_typed_defaults(tmp_path: Path) -> Non
     store.setValue("model/tile", "not a number")
     store.setValue("adjust/strength", 7)
     store.setValue("adjust/smoothing", 9)
+    store.setValue("adjust/luminance_noise", -3)
     settings = AppSettings(store=store)
     assert settings.tile is None  # the engine's automatic tile, not a number copied from it
     assert settings.strength == 1.0  # clamped to [0, 1]
     assert settings.smoothing == 4.0  # clamped to what the engine accepts
+    # Colour noise reduction on unless turned off; the garbage clamped into filters the engine accepts.
+    assert settings.filters == Filters(smoothing=4.0, colour_noise=1.0, luminance_noise=0.0)
     assert settings.provider == "auto"
     assert settings.model_path is None
     assert settings.output_options() == OutputOptions()

@@ -19,8 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from enlighten_desktop.engine.colour_noise import DEFAULT_AMOUNT
-from enlighten_desktop.engine.luminance_noise import MAX_LEVELS as LUMINANCE_MAX_LEVELS
+from enlighten_desktop.engine.noise import DEFAULT_COLOUR_AMOUNT, LUMINANCE_MAX_LEVELS
 from enlighten_desktop.engine.smoothing import MAX_LEVELS
 from enlighten_desktop.ui.widgets.attention_overlay import AttentionLegend
 
@@ -75,7 +74,7 @@ class AdjustPanel(QWidget):
                                  "re-runs the model.")
         self.smoothing_label = _labelled_row(strength_form, "Shadow smoothing", self.smoothing,
                                              smoothing_text)
-        self.colour_noise = _slider(0, 100, round(DEFAULT_AMOUNT * 100),
+        self.colour_noise = _slider(0, 100, round(DEFAULT_COLOUR_AMOUNT * 100),
                                     "Take the coloured blotches out of the lifted shadows and keep their "
                                     "luma grain: the colour is averaged where the brightness is flat and "
                                     "follows its edges, as much as the model lifts each pixel. On by "
