@@ -185,9 +185,11 @@ def ui_row(size: tuple[int, int]) -> None:
     first = find(r"first result on screen: ([\d.]+) s", output)
     stall = find(r"max event-loop stall: ([\d.]+) ms", output)
     full = find(r"([\d.]+) s to the full result", output)
+    floor = find(r"saw gaps up to ([\d.]+) ms", output)
     line(f"first preview of a {size[0] * size[1] / 1e6:.0f} MP JPEG in the app",
          f"{first:.1f} s (full result {full:.0f} s)", "<= 2 s")
-    line("longest UI stall while enhancing it", f"{stall:.1f} ms", "<= 50 ms")
+    line("longest UI stall while enhancing it",
+         f"{stall:.1f} ms (a separate process on the machine meanwhile: {floor:.1f} ms)", "<= 50 ms")
 
 
 def parse() -> argparse.Namespace:
