@@ -14,7 +14,7 @@ from enlighten_desktop.engine.filters import DEFAULT_FILTERS, Filters
 from enlighten_desktop.engine.model import EnhancerModel, default_model_path
 from enlighten_desktop.engine.noise import LUMINANCE_MAX_LEVELS, check_amount
 from enlighten_desktop.engine.providers import PROVIDER_ALIASES, SessionSettings
-from enlighten_desktop.engine.smoothing import MAX_LEVELS, check_levels
+from enlighten_desktop.engine.smoothing import AUTO_LEVELS, AUTO_RAMP, MAX_LEVELS, check_levels
 
 
 def strength(text: str) -> float:
@@ -28,13 +28,16 @@ def strength(text: str) -> float:
     return value
 
 
-def smoothing(text: str) -> float:
-    """Shadow smoothing in 8-bit levels, from 0 (off) to ``smoothing.MAX_LEVELS``."""
+def smoothing(text: str) -> float | None:
+    """Shadow smoothing: ``auto`` (None: chosen per photo by its darkness) or 8-bit levels, from 0 (off) to
+    ``smoothing.MAX_LEVELS``."""
+    if text.strip().lower() == "auto":
+        return None
     try:
         return check_levels(float(text))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"must be a number of levels from 0 to {MAX_LEVELS:g}, not {text!r}") from None
+            f"must be 'auto' or a number of levels from 0 to {MAX_LEVELS:g}, not {text!r}") from None
 
 
 def noise_amount(text: str) -> float:
@@ -49,11 +52,12 @@ def add_filter_args(parser: argparse.ArgumentParser) -> None:
     """``--smooth-shadows LEVELS``, ``--colour-noise PERCENT`` (or ``--color-noise``) and
     ``--luminance-noise PERCENT``, for every sub-command that enhances; ``filters(args)`` reads them."""
     parser.add_argument(
-        "--smooth-shadows", type=smoothing, default=DEFAULT_FILTERS.smoothing, metavar="LEVELS",
-        dest="smoothing",
+        "--smooth-shadows", type=smoothing, metavar="auto|LEVELS", dest="smoothing",
+        default=None if DEFAULT_FILTERS.auto_smoothing else DEFAULT_FILTERS.smoothing,
         help="before the lift, smooth the 8-bit steps and compression blocks of the shadows: each pixel "
-        f"moves by at most LEVELS of 255 (0 = off, the default; up to {MAX_LEVELS:g}; 1 to 2 for blocky "
-        "phone photos)")
+        f"moves by at most LEVELS of 255 (0 = off; up to {MAX_LEVELS:g}; 1 to 2 for blocky phone photos), or "
+        f"'auto': {AUTO_LEVELS:g} for the darkest photos, none from mean luma {AUTO_RAMP.high:g} (default: "
+        f"{'auto' if DEFAULT_FILTERS.auto_smoothing else f'{DEFAULT_FILTERS.smoothing:g}'})")
     parser.add_argument(
         "--colour-noise", "--color-noise", type=noise_amount, default=DEFAULT_FILTERS.colour_noise,
         metavar="PERCENT", dest="colour_noise",
@@ -67,8 +71,8 @@ def add_filter_args(parser: argparse.ArgumentParser) -> None:
 
 def filters(args: argparse.Namespace) -> Filters:
     """The filters ``add_filter_args``' options chose."""
-    return Filters(smoothing=args.smoothing, colour_noise=args.colour_noise,
-                   luminance_noise=args.luminance_noise)
+    return Filters.chosen(smoothing=args.smoothing, colour_noise=args.colour_noise,
+                          luminance_noise=args.luminance_noise)
 
 
 def int_range(low: int, high: int | None = None) -> Callable[[str], int]:

@@ -86,6 +86,14 @@ def _windows_peak_working_set() -> int | None:
     return int(counters.PeakWorkingSetSize)
 
 
+def _settled(model: EnhancerModel, rgb: np.ndarray, tile: int | None,
+             filters: Filters) -> tuple[int, Filters]:
+    """The tile (None: the automatic one, as the engine picks it) and filters (automatic smoothing settled)
+    the engine uses on ``rgb``."""
+    filters = filters.for_photo(rgb)
+    return (auto_tile(model, margin=tile_margin(model, filters)) if tile is None else tile), filters
+
+
 def run_bench(
     model: EnhancerModel, rgb: np.ndarray, *, tile: int | None, runs: int, warmup: int = 1,
     filters: Filters = NO_FILTERS,
@@ -93,7 +101,7 @@ def run_bench(
     """Enhance ``rgb`` (H x W x 3 float32 [0, 1]) ``warmup`` times, then ``runs`` times; median time.
     ``tile`` None: the engine's automatic tile (reported as the size it resolves to); ``filters``: what the
     runs use."""
-    tile = auto_tile(model, margin=tile_margin(model, filters)) if tile is None else tile
+    tile, filters = _settled(model, rgb, tile, filters)
     rss_before = peak_rss_bytes()
     steps = enhance(model, rgb, filters=filters, tile=tile)
     tiles = next(steps).total
@@ -126,7 +134,7 @@ def compare_whole(model: EnhancerModel, rgb: np.ndarray, *, tile: int | None,
                   filters: Filters = NO_FILTERS) -> Agreement:
     """Enhance ``rgb`` tiled (None: the automatic tile) and in one piece, both with ``filters``, and measure
     how far apart the results are."""
-    tile = auto_tile(model, margin=tile_margin(model, filters)) if tile is None else tile
+    tile, filters = _settled(model, rgb, tile, filters)
     whole = run_to_end(enhance(model, rgb, filters=filters, tile=0)).enhanced
     tiled = run_to_end(enhance(model, rgb, filters=filters, tile=tile)).enhanced
     diff = np.abs(tiled - whole) * np.float32(255.0)

@@ -251,13 +251,8 @@ def _bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         rgb = synthetic_photo(width, height)
     model = arguments.load_model(args, memory_arena=ARENA_CHOICES[args.arena])
     _notice_fallback(model, err)
-    size = f"{rgb.shape[1]}x{rgb.shape[0]}"
-    if args.smoothing:
-        size += f", shadow smoothing {args.smoothing:g}"
-    if args.colour_noise:
-        size += f", colour noise reduction {args.colour_noise * 100:g} %"
-    if args.luminance_noise:
-        size += f", luminance noise reduction {args.luminance_noise * 100:g} %"
+    described = arguments.filters(args).describe(rgb)
+    size = f"{rgb.shape[1]}x{rgb.shape[0]}" + (f", {described}" if described else "")
     if args.compare_whole:
         agreement = compare_whole(model, rgb, tile=args.tile, filters=arguments.filters(args))
         print(f"{size} tile {agreement.tile} vs whole image on {model.provider.active}: max difference "

@@ -34,6 +34,7 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import uniform_filter
 
+from enlighten_desktop import arguments
 from enlighten_desktop.engine.filters import Filters
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.pipeline import enhance, run_to_end
@@ -135,8 +136,8 @@ def scored_table(folder: Path, ref: Path | None, methods: dict[str, Method]) -> 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("models", nargs="+", type=Path, help="exported .onnx files")
-    parser.add_argument("--smoothing", type=float, nargs="+", default=[0.0],
-                        help="shadow smoothing levels to run each model with (0 = off)")
+    parser.add_argument("--smoothing", type=arguments.smoothing, nargs="+", default=[0.0],
+                        help="shadow smoothing levels to run each model with (0 = off; 'auto': per photo)")
     parser.add_argument("--colour-noise", type=float, nargs="+", default=[0.0], metavar="PERCENT",
                         help="colour noise reduction to run each model with, 0 (off; the model alone) to 100 "
                         "(the app's default)")
@@ -157,10 +158,9 @@ def main(argv: list[str]) -> int:
     for path in args.models:
         model = EnhancerModel.load(path, provider="cpu")
         for level, colour, luminance in product(args.smoothing, args.colour_noise, args.luminance_noise):
-            name = path.stem + (f" smoothing {level:g}" if level else "") + (
-                f" colour noise {colour:g} %" if colour else "") + (
-                f" luminance noise {luminance:g} %" if luminance else "")
-            filters = Filters(smoothing=level, colour_noise=colour / 100.0, luminance_noise=luminance / 100.0)
+            filters = Filters.chosen(smoothing=level, colour_noise=colour / 100.0,
+                                     luminance_noise=luminance / 100.0)
+            name = " ".join(part for part in (path.stem, filters.describe()) if part)
             methods[name] = engine_method(model, filters)
     if len(methods) != len(args.models) * len(args.smoothing) * len(args.colour_noise) * len(
             args.luminance_noise):

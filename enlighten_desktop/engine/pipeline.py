@@ -65,7 +65,7 @@ def tile_margin(model: EnhancerModel, filters: Filters) -> int:
     (it reads ``smoothing.REACH`` px around each pixel the model reads). Noise reduction reads
     ``noise.COLOUR_REACH`` px of the model's output around the core, inside the margin (at least that
     wide): its box means keep the model's own tile error there from growing (docs/ENGINE_API.md)."""
-    margin = model.contract.tile_margin + (SMOOTHING_REACH if filters.smoothing else 0)
+    margin = model.contract.tile_margin + (SMOOTHING_REACH if filters.may_smooth else 0)
     return max(margin, COLOUR_REACH) if filters.cleans_output else margin
 
 
@@ -206,7 +206,8 @@ def enhance_in_place(
     s = ``strength`` clipped to [0, 1]; returns (StopIteration.value) the provider that ran.
 
     ``attention`` (H x W float32 [0, 1]) replaces the default map, e.g. after a user edit. ``filters``: shadow
-    smoothing (per window), colour and luminance noise reduction (per tile); none by default.
+    smoothing (per window; an automatic level is settled from the whole photo first), colour and luminance
+    noise reduction (per tile); none by default.
     ``tile`` is the core size in px (0 = whole image in one run; None = ``auto_tile``, for windows of the
     budget's size); ``margin`` the context per side, default ``tile_margin``. Yields Progress(done, total,
     "tiles") before the first tile and after each one; raises CancelledError between tiles once ``cancel`` is
@@ -217,6 +218,7 @@ def enhance_in_place(
     attention = _check_attention(rgb, attention)
     contract = model.contract
     height, width = rgb.shape[:2]
+    filters = filters.for_photo(rgb)  # before any tile is written back
     if margin is None:
         margin = tile_margin(model, filters)
     core = auto_tile(model, margin=margin) if tile is None else tile

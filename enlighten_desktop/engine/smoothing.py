@@ -13,15 +13,21 @@ is to smooth it before the lift, within the file's own uncertainty:
   gate keeps) is not changed at all, and a level or two is within what an 8-bit file can tell anyway.
 
 It costs shadow detail of a few levels as well as the blocks, and NIQE, which reads fine texture as quality,
-rises with it (resources/models/MODEL_CARD.md, "Shadow smoothing", has the numbers and 100% crops), so it is
-the user's choice, off unless asked for. The work is in float64: in float32, the variance taken as a
-difference of running sums along a 1,500 px window row is off by a fifth of the edge threshold in bright
-areas.
+rises with it (resources/models/MODEL_CARD.md, "Shadow smoothing", has the numbers and 100% crops). How much
+that detail is worth depends on how dark the photo is: the darker it is, the more the model lifts it and the
+larger each 8-bit step and block becomes, while the detail it could lose is a smaller share of the photo.
+So the level is the user's choice, or chosen per photo by its mean luma (:func:`auto_levels`): the darkest
+photos get ``AUTO_LEVELS``, photos from ``AUTO_RAMP.high`` none.
+
+The work is in float64: in float32, the variance taken as a difference of running sums along a 1,500 px
+window row is off by a fifth of the edge threshold in bright areas.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from enlighten_desktop.engine.attention import ExposureGate, mean_luma
 
 RADIUS = 8
 """Half-width of the guided filter's boxes in px: wider than the 8x8 blocks it has to bridge."""
@@ -32,6 +38,14 @@ MAX_LEVELS = 4.0
 """The largest ``levels`` accepted: beyond it real shadow detail goes with the blocks."""
 REACH = 2 * RADIUS
 """How far a smoothed pixel depends on others: the guided filter boxes twice (coefficients are averaged)."""
+AUTO_LEVELS = 1.0
+"""Automatic smoothing of the darkest photos: the level that took the blocks out of the darkest real night
+photos with their lamps' edges kept (2 barely differs: the edge threshold decides most pixels)."""
+AUTO_RAMP = ExposureGate(0.035, 0.06)
+"""Automatic smoothing's share by the photo's mean luma: all of ``AUTO_LEVELS`` up to 0.035, none from 0.06,
+smooth between (the exposure gate's curve). The phone frames whose shadows the model turns into a patchwork of
+blocks lie at 0.003 to 0.036, the darkest SICE frames at 0.044 to 0.05; grainy but block-free night scenes
+from 0.04 and the SICE church whose deep-shadow detail smoothing softens at 0.16 (MODEL_CARD.md)."""
 
 
 def check_levels(levels: float) -> float:
@@ -39,6 +53,12 @@ def check_levels(levels: float) -> float:
     if not 0.0 <= levels <= MAX_LEVELS:
         raise ValueError(f"shadow smoothing must be between 0 and {MAX_LEVELS:g} levels, got {levels:g}")
     return float(levels)
+
+
+def auto_levels(rgb: np.ndarray) -> float:
+    """The automatic smoothing level for the photo ``rgb`` (H x W x 3 float32 [0, 1]: the whole photo, never
+    one tile, so tiles agree)."""
+    return AUTO_LEVELS * AUTO_RAMP.gain_at(mean_luma(rgb))
 
 
 def smooth_shadows(rgb: np.ndarray, attention: np.ndarray, levels: float) -> np.ndarray:

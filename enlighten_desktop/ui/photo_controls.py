@@ -28,6 +28,7 @@ class PhotoControls(QObject):
         adjust.strength.setValue(round(settings.strength * 100))
         session.filters = settings.filters
         adjust.smoothing.setValue(round(settings.smoothing * SMOOTHING_STEPS_PER_LEVEL))
+        adjust.auto_smoothing.setChecked(settings.auto_smoothing)
         adjust.colour_noise.setValue(round(settings.colour_noise * 100))
         adjust.luminance_noise.setValue(round(settings.luminance_noise * 100))
         adjust.opacity.setValue(round(settings.overlay_opacity * 100))
@@ -44,6 +45,7 @@ class PhotoControls(QObject):
         adjust.strength.valueChanged.connect(self._on_strength)
         for slider in (adjust.smoothing, adjust.colour_noise, adjust.luminance_noise):
             slider.valueChanged.connect(self._on_filters)
+        adjust.auto_smoothing.toggled.connect(self._on_filters)
         adjust.show_overlay.toggled.connect(lambda _on: self.update_overlay())
         adjust.opacity.valueChanged.connect(lambda _v: self.update_overlay())
         adjust.brush.toggled.connect(self._on_brush_toggled)
@@ -56,6 +58,8 @@ class PhotoControls(QObject):
     @Slot(object, int, int)
     def _on_photo_loaded(self, before: tuple[QImage, ...], width: int, height: int) -> None:
         self.compare.set_images(before=before, after=None, width=width, height=height)
+        photo = self.session.photo
+        self.adjust.set_auto_level(None if photo is None else photo.auto_smoothing)
         self.apply_brush()
 
     def _on_overlay(self, image: QImage) -> None:
@@ -72,9 +76,10 @@ class PhotoControls(QObject):
         self.settings.strength = value / 100
         self.session.set_strength(value / 100)
 
-    def _on_filters(self, _value: int) -> None:
+    def _on_filters(self, _value: int | bool) -> None:
         adjust = self.adjust
         self.settings.smoothing = adjust.smoothing.value() / SMOOTHING_STEPS_PER_LEVEL
+        self.settings.auto_smoothing = adjust.auto_smoothing.isChecked()
         self.settings.colour_noise = adjust.colour_noise.value() / 100
         self.settings.luminance_noise = adjust.luminance_noise.value() / 100
         self.session.set_filters(self.settings.filters)

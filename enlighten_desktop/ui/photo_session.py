@@ -43,6 +43,7 @@ from enlighten_desktop.engine.item import (
 from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
 from enlighten_desktop.engine.pipeline import CancelToken, EnhanceResult, Progress, apply_strength, enhance
 from enlighten_desktop.engine.providers import ProviderReport
+from enlighten_desktop.engine.smoothing import auto_levels
 from enlighten_desktop.ui.brush import AttentionBrush
 from enlighten_desktop.ui.imaging import display_pyramid, fit_size, resize_rgb, to_qimage
 from enlighten_desktop.ui.models import EngineConfig, ModelCache
@@ -77,6 +78,7 @@ class LoadedPhoto:
     before: tuple[QImage, ...]  # the original as far as read: its pyramid, or the proxy until it is read
     overlay: QImage  # heat-map of the attention the first run uses (the kept edit applied)
     edit: np.ndarray | None  # the edit kept from an earlier visit, h x w float32 [-1, 1]
+    auto_smoothing: float  # the level automatic shadow smoothing gives the photo (from the proxy's mean luma)
 
 
 def _read_original(path: Path, preview_side: int) -> Original:
@@ -115,7 +117,7 @@ def _load(path: Path, preview_side: int, kept_edit: np.ndarray | None,
     shown = attention if edit is None else apply_attention_edit(attention, edit)
     before = (to_qimage(proxy),) if original is None else original.before
     photo = LoadedPhoto(width=width, height=height, proxy=proxy, proxy_attention=attention, before=before,
-                        overlay=heatmap_image(shown), edit=edit)
+                        overlay=heatmap_image(shown), edit=edit, auto_smoothing=auto_levels(proxy))
     return photo, original
 
 

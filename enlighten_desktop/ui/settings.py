@@ -114,7 +114,9 @@ class AppSettings:
     # -- adjustments and view ------------------------------------------------------------------------
     strength = Setting("adjust/strength", 1.0, _unit, doc="Blend of original (0) and fully enhanced (1).")
     smoothing = Setting("adjust/smoothing", DEFAULT_FILTERS.smoothing, _smoothing,
-                        doc="Shadow smoothing in 8-bit levels before the lift (0 = off).")
+                        doc="Shadow smoothing in 8-bit levels before the lift (0 = off), when not automatic.")
+    auto_smoothing = Setting("adjust/auto_smoothing", DEFAULT_FILTERS.auto_smoothing, _as_bool,
+                             doc="Shadow smoothing chosen per photo by its darkness instead of the levels.")
     colour_noise = Setting("adjust/colour_noise", DEFAULT_FILTERS.colour_noise, _unit,
                            doc="Colour noise reduction after the lift, 0 (off) to 1 (full).")
     luminance_noise = Setting("adjust/luminance_noise", DEFAULT_FILTERS.luminance_noise, _unit,
@@ -150,8 +152,8 @@ class AppSettings:
     @property
     def filters(self) -> Filters:
         """The shadow smoothing and noise reduction chosen (each stored on its own, clamped to its range)."""
-        return Filters(smoothing=self.smoothing, colour_noise=self.colour_noise,
-                       luminance_noise=self.luminance_noise)
+        return Filters.chosen(smoothing=None if self.auto_smoothing else self.smoothing,
+                              colour_noise=self.colour_noise, luminance_noise=self.luminance_noise)
 
     def output_options(self) -> OutputOptions:
         """The export options of the batch and of "export current"."""

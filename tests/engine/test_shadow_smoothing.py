@@ -15,7 +15,16 @@ from enlighten_desktop.engine.item import develop, process_item, read_photo
 from enlighten_desktop.engine.model import EnhancerModel
 from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
 from enlighten_desktop.engine.pipeline import enhance, enhance_in_place, run_to_end
-from enlighten_desktop.engine.smoothing import EDGE_LEVELS, MAX_LEVELS, RADIUS, box_mean, smooth_shadows
+from enlighten_desktop.engine.smoothing import (
+    AUTO_LEVELS,
+    AUTO_RAMP,
+    EDGE_LEVELS,
+    MAX_LEVELS,
+    RADIUS,
+    auto_levels,
+    box_mean,
+    smooth_shadows,
+)
 from tests.model_factory import write_contract_model
 
 LEVEL = 1.0 / 255.0
@@ -159,5 +168,71 @@ def test_cli_smooths_on_request_and_refuses_a_bad_value(tmp_path: Path, capsys: 
     with pytest.raises(SystemExit) as refused:
         cli_main(["enhance", str(source), "--model", str(model_path), "--smooth-shadows", "9"])
     assert refused.value.code == 2
-    assert "--smooth-shadows: must be a number of levels from 0 to 4" in capsys.readouterr().err
+    assert "--smooth-shadows: must be 'auto' or a number of levels from 0 to 4" in capsys.readouterr().err
 
+
+
+def test_automatic_levels_follow_the_photos_darkness() -> None:
+    def photo_at(mean: float) -> np.ndarray:
+        return np.full((16, 16, 3), mean, np.float32)
+
+    assert auto_levels(photo_at(0.005)) == AUTO_LEVELS
+    assert auto_levels(photo_at(AUTO_RAMP.low)) == pytest.approx(AUTO_LEVELS)
+    assert auto_levels(photo_at(AUTO_RAMP.high)) == pytest.approx(0.0, abs=1e-9)
+    assert auto_levels(photo_at(0.4)) == 0.0
+    between = [auto_levels(photo_at(m)) for m in np.linspace(AUTO_RAMP.low, AUTO_RAMP.high, 6)]
+    assert all(a > b for a, b in zip(between, between[1:], strict=False))
+    # A dark photo with a bright area is judged by its mean: the lamp counts.
+    lamp = photo_at(0.01)
+    lamp[:, :4] = 1.0
+    assert auto_levels(lamp) == 0.0
+
+
+def test_automatic_smoothing_is_one_level_for_the_whole_photo_in_every_tile(model: EnhancerModel) -> None:
+    rgb = blocky_shadows(160, 208, seed=5)
+    rgb[:, 160:] += np.float32(0.12)  # a brighter strip: the mean lands on the ramp, above a dark tile's mean
+    level = auto_levels(rgb)
+    assert 0.0 < level < AUTO_LEVELS and auto_levels(rgb[:, :96]) == AUTO_LEVELS
+    auto = Filters(auto_smoothing=True)
+    whole = run_to_end(enhance(model, rgb, filters=auto, tile=0)).enhanced
+    fixed = run_to_end(enhance(model, rgb, filters=Filters(smoothing=level), tile=0)).enhanced
+    np.testing.assert_array_equal(whole, fixed)
+    assert not np.array_equal(whole, run_to_end(enhance(model, rgb, tile=0)).enhanced)
+    tiled = run_to_end(enhance(model, rgb, filters=auto, tile=48)).enhanced
+    # Every tile is smoothed at the whole photo's level (not at its own, which is higher in the dark tiles)...
+    np.testing.assert_array_equal(
+        tiled, run_to_end(enhance(model, rgb, filters=Filters(smoothing=level), tile=48)).enhanced)
+    # ... so the tiles agree with the whole photo.
+    assert np.abs(np.round(whole * 255) - np.round(tiled * 255)).max() <= 1
+    # A photo past the ramp's end is not smoothed at all.
+    bright = np.clip(rgb + np.float32(0.1), 0, 1)
+    np.testing.assert_array_equal(run_to_end(enhance(model, bright, filters=auto, tile=0)).enhanced,
+                                  run_to_end(enhance(model, bright, tile=0)).enhanced)
+
+
+def test_filters_are_automatic_or_a_level_and_say_which() -> None:
+    with pytest.raises(ValueError, match="either automatic or a number of levels"):
+        Filters(smoothing=1.0, auto_smoothing=True)
+    auto = Filters.chosen(smoothing=None, colour_noise=1.0, luminance_noise=0.0)
+    assert auto == Filters(auto_smoothing=True, colour_noise=1.0)
+    assert auto.describe() == "shadow smoothing automatic, colour noise reduction 100 %"
+    assert Filters.chosen(smoothing=1.5, colour_noise=0.0, luminance_noise=0.5).describe() == (
+        "shadow smoothing 1.5, luminance noise reduction 50 %")
+    assert Filters().describe() == ""
+    dark = blocky_shadows(32, 32)
+    assert auto.for_photo(dark) == Filters(smoothing=AUTO_LEVELS, colour_noise=1.0)
+    assert Filters(smoothing=2.0).for_photo(dark) == Filters(smoothing=2.0)
+
+
+def test_cli_smooths_automatically_on_request(tmp_path: Path) -> None:
+    model_path = write_contract_model(tmp_path / "m.onnx")
+    source = tmp_path / "dark.png"
+    Image.fromarray(np.round(blocky_shadows() * 255).astype(np.uint8)).save(source)
+    status = cli_main(["enhance", str(source), "-o", str(tmp_path / "auto"), "--model", str(model_path),
+                       "--provider", "cpu", "--smooth-shadows", "auto", "--colour-noise", "0"])
+    assert status == 0
+    written = np.asarray(Image.open(next((tmp_path / "auto").glob("dark*.png"))))
+    image, _ = read_photo(source)
+    model = EnhancerModel.load(model_path, provider="cpu")
+    expected = run_to_end(enhance(model, image.rgb, filters=Filters(smoothing=AUTO_LEVELS)))
+    np.testing.assert_array_equal(written, np.round(expected.enhanced * 255).astype(np.uint8))

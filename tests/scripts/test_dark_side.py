@@ -49,7 +49,7 @@ def test_a_run_writes_the_tables_and_the_crops_of_every_method(tmp_path: Path) -
     assert status == 0
     report = (out / "dark_side.md").read_text()
     detail, scored = report.split("full size")
-    for method in ("| input |", "| toy |", "| toy smoothing 2 |"):  # a row each in the detail table
+    for method in ("| input |", "| toy |", "| toy shadow smoothing 2 |"):  # a row each in the detail table
         assert detail.count(method) == 1
     with Image.open(out / "dark_side_crops.jpg") as sheet:
         assert sheet.width > 3 * dark_side.SHEET_CROP  # input and two methods side by side
@@ -58,7 +58,7 @@ def test_a_run_writes_the_tables_and_the_crops_of_every_method(tmp_path: Path) -
     # The scored set, as training evaluate tables it: one row, a column per metric and method.
     header, _, row = [line for line in scored.splitlines() if line.startswith("|")]
     values = dict(zip(header.split("|"), row.split("|"), strict=True))
-    for method in ("toy", "toy smoothing 2", "reference"):
+    for method in ("toy", "toy shadow smoothing 2", "reference"):
         assert float(values[f" NIQE {method} "]) > 0
-    assert float(values[" PSNR toy "]) > 0 and float(values[" PSNR toy smoothing 2 "]) > 0
+    assert float(values[" PSNR toy "]) > 0 and float(values[" PSNR toy shadow smoothing 2 "]) > 0
     assert (out / "scored_contact.jpg").is_file()

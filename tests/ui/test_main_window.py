@@ -16,8 +16,18 @@ from enlighten_desktop.engine.filters import DEFAULT_FILTERS, Filters
 from enlighten_desktop.engine.item import process_item
 from enlighten_desktop.engine.outputs import NewFiles, OutputOptions
 from enlighten_desktop.engine.pipeline import enhance, run_to_end
+from enlighten_desktop.engine.smoothing import AUTO_LEVELS, auto_levels
 from enlighten_desktop.ui.queue_model import QueueStatus
-from tests.ui.conftest import READY_MS, RunCounter, paint, qimage_array, wait_ready, write_photo
+from tests.ui.conftest import (
+    HEIGHT,
+    READY_MS,
+    WIDTH,
+    RunCounter,
+    paint,
+    qimage_array,
+    wait_ready,
+    write_photo,
+)
 
 
 def drop(window, paths: list[Path]) -> None:
@@ -111,9 +121,13 @@ def test_shadow_smoothing_runs_the_model_again_and_the_queue_writes_with_it(make
     photo, window = open_dark_photo(make_window, qtbot, tmp_path)
     session = window.session
     plain = session.result.enhanced.copy()
+    # Automatic by default (none for this photo, mean luma 0.17): the slider counts once auto is off.
+    assert window.adjust.auto_smoothing.isChecked() and not window.adjust.smoothing.isEnabled()
+    assert window.adjust.smoothing_label.text() == "auto: none"
+    window.adjust.auto_smoothing.setChecked(False)
     wait_ready(qtbot, window, lambda: window.adjust.smoothing.setValue(3))
     assert window.adjust.smoothing_label.text() == "1.5 levels"
-    assert window.settings.smoothing == 1.5  # remembered for the next start
+    assert window.settings.smoothing == 1.5 and not window.settings.auto_smoothing  # remembered
     (model,) = window.models.loaded()
     assert settings.filters == Filters(smoothing=1.5, colour_noise=DEFAULT_FILTERS.colour_noise)
     expected = run_to_end(enhance(model, session.result.original, filters=settings.filters,
@@ -136,6 +150,32 @@ def test_shadow_smoothing_runs_the_model_again_and_the_queue_writes_with_it(make
     assert counter.calls > 0
     reused, fresh = (tmp_path / name / "dark_enlightened.jpg" for name in ("reused", "fresh"))
     assert reused.read_bytes() == fresh.read_bytes()
+
+
+def test_automatic_shadow_smoothing_follows_the_photo_and_is_remembered(make_window, qtbot, tmp_path,
+                                                                         settings) -> None:
+    # A phone frame as dark as the darkest real night photos (mean luma about 0.016): auto smooths it fully.
+    pixels = np.clip(np.random.default_rng(3).normal(4, 1.5, (HEIGHT, WIDTH, 3)), 0, 255).astype(np.uint8)
+    photo = tmp_path / "darkest.png"
+    Image.fromarray(pixels).save(photo)
+    window = make_window()
+    adjust, session = window.adjust, window.session
+    wait_ready(qtbot, window, lambda: window.add_paths([photo]))
+    # Auto by default, and the label says what it does to this photo.
+    assert adjust.auto_smoothing.isChecked() and adjust.smoothing_label.text() == "auto: 1 level"
+    wait_ready(qtbot, window, lambda: adjust.auto_smoothing.setChecked(False))
+    assert adjust.smoothing.isEnabled() and adjust.smoothing_label.text() == "off"
+    plain = session.result.enhanced.copy()
+    wait_ready(qtbot, window, lambda: adjust.auto_smoothing.setChecked(True))
+    assert not adjust.smoothing.isEnabled() and adjust.smoothing_label.text() == "auto: 1 level"
+    assert window.settings.auto_smoothing  # remembered for the next start
+    (model,) = window.models.loaded()
+    assert auto_levels(session.result.original) == AUTO_LEVELS
+    chosen = Filters(smoothing=AUTO_LEVELS, colour_noise=window.settings.colour_noise)
+    expected = run_to_end(enhance(model, session.result.original, filters=chosen, tile=settings.tile))
+    assert session.result_is_full
+    np.testing.assert_array_equal(session.result.enhanced, expected.enhanced)
+    assert not np.array_equal(session.result.enhanced, plain)
 
 
 def test_noise_reduction_sliders_run_the_model_again_and_the_queue_writes_with_them(

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from enlighten_desktop.engine.noise import DEFAULT_COLOUR_AMOUNT, LUMINANCE_MAX_LEVELS
-from enlighten_desktop.engine.smoothing import MAX_LEVELS
+from enlighten_desktop.engine.smoothing import AUTO_LEVELS, AUTO_RAMP, MAX_LEVELS
 from enlighten_desktop.ui.widgets.attention_overlay import AttentionLegend
 
 SMOOTHING_STEPS_PER_LEVEL = 2  # the smoothing slider moves in half levels
@@ -30,6 +30,14 @@ def smoothing_text(steps: int) -> str:
     """The smoothing slider's label for its position ``steps``."""
     levels = steps / SMOOTHING_STEPS_PER_LEVEL
     return "off" if steps == 0 else f"{levels:g} level" + ("" if levels == 1 else "s")
+
+
+def auto_smoothing_text(levels: float | None) -> str:
+    """The smoothing slider's label when smoothing is automatic: the level the photo on screen gets (None:
+    no photo yet)."""
+    if levels is None:
+        return "auto"
+    return "auto: none" if levels == 0 else f"auto: {levels:.2g} level" + ("" if levels == 1 else "s")
 
 
 def percent_text(value: int) -> str:
@@ -45,12 +53,16 @@ def _slider(low: int, high: int, value: int, tip: str) -> QSlider:
     return slider
 
 
-def _labelled_row(form: QFormLayout, title: str, slider: QSlider, text: Callable[[int], str]) -> QLabel:
-    """Add ``slider`` to ``form`` under ``title`` with a label after it that shows ``text(value)``."""
+def _labelled_row(form: QFormLayout, title: str, slider: QSlider, text: Callable[[int], str],
+                  *after: QWidget) -> QLabel:
+    """Add ``slider`` to ``form`` under ``title`` with a label after it that shows ``text(value)``, then the
+    widgets ``after``."""
     label = QLabel(text(slider.value()))
     row = QHBoxLayout()
     row.addWidget(slider)
     row.addWidget(label)
+    for widget in after:
+        row.addWidget(widget)
     form.addRow(title, row)
     slider.valueChanged.connect(lambda value: label.setText(text(value)))
     return label
@@ -69,11 +81,17 @@ class AdjustPanel(QWidget):
         self.strength_label = _labelled_row(strength_form, "Strength", self.strength, lambda v: f"{v} %")
         self.smoothing = _slider(0, round(MAX_LEVELS * SMOOTHING_STEPS_PER_LEVEL), 0,
                                  "Smooth the 8-bit steps and compression blocks of the shadows before they "
-                                 "are lifted: each pixel moves by at most this many levels of 255 (off by "
-                                 "default; 1 to 2 for blocky phone photos). Costs fine shadow detail; "
-                                 "re-runs the model.")
+                                 "are lifted: each pixel moves by at most this many levels of 255 (1 to 2 "
+                                 "for blocky phone photos). Costs fine shadow detail; re-runs the model.")
+        self.auto_smoothing = QCheckBox("Auto")
+        self.auto_smoothing.setToolTip(
+            f"Smooth as much as the photo's darkness calls for: {AUTO_LEVELS:g} level for the darkest photos "
+            f"(mean brightness up to {AUTO_RAMP.low * 100:g} %), whose shadows the model lifts most, less up "
+            f"to {AUTO_RAMP.high * 100:g} %, none above. On by default.")
         self.smoothing_label = _labelled_row(strength_form, "Shadow smoothing", self.smoothing,
-                                             smoothing_text)
+                                             smoothing_text, self.auto_smoothing)
+        self._auto_level: float | None = None
+        self.auto_smoothing.toggled.connect(self._show_smoothing_mode)
         self.colour_noise = _slider(0, 100, round(DEFAULT_COLOUR_AMOUNT * 100),
                                     "Take the coloured blotches out of the lifted shadows and keep their "
                                     "luma grain: the colour is averaged where the brightness is flat and "
@@ -126,3 +144,14 @@ class AdjustPanel(QWidget):
         brush_form.addRow(buttons)
         layout.addWidget(brush_box)
         layout.addStretch(1)
+
+    def set_auto_level(self, levels: float | None) -> None:
+        """The level automatic smoothing gives the photo on screen (None: no photo), shown while it is on."""
+        self._auto_level = levels
+        self._show_smoothing_mode(self.auto_smoothing.isChecked())
+
+    def _show_smoothing_mode(self, auto: bool) -> None:
+        """The slider sets the level only when smoothing is not automatic."""
+        self.smoothing.setEnabled(not auto)
+        self.smoothing_label.setText(auto_smoothing_text(self._auto_level) if auto
+                                     else smoothing_text(self.smoothing.value()))
