@@ -2,7 +2,8 @@
 
 For each large frame of a folder (per scene, the frames at that scene's largest size; a scene is the file name
 up to the first ``_``, as in shared/data/dev_real), through the app's own engine path (imageio.read_image,
-EnhancerModel.load, pipeline.enhance with the CLI's default tile, as ``enlighten-desktop enhance`` runs it):
+EnhancerModel.load, pipeline.enhance with the CLI's default tile and filters, as ``enlighten-desktop enhance``
+runs it; ``--smooth-shadows 0 --colour-noise 0`` for the model alone):
 
     A = downscale(enhance(full-size photo))         the photo enhanced as the user's file, looked at small
     B = enhance(downscale(full-size photo))         the same photo given to the app at ~1 MP
@@ -26,7 +27,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from enlighten_desktop import arguments
 from enlighten_desktop.arguments import tile_size
+from enlighten_desktop.engine.filters import Filters
 from enlighten_desktop.engine.imageio import read_image
 from enlighten_desktop.engine.model import EnhancerModel, default_model_path
 from enlighten_desktop.engine.pipeline import enhance, run_to_end
@@ -74,15 +77,15 @@ def downscale(rgb: np.ndarray, size: tuple[int, int], resample: Image.Resampling
 
 
 def agreement(model: EnhancerModel, path: Path, *, megapixels: float, resample: Image.Resampling,
-              tile: int | None) -> tuple[dict[str, str], list[np.ndarray]]:
+              tile: int | None, filters: Filters) -> tuple[dict[str, str], list[np.ndarray]]:
     """Score one frame; returns its row and [A, B, |A - B| x DIFF_GAIN] (working-size uint8 RGB)."""
     rgb = read_image(path).rgb
     size = working_size(rgb.shape[0], rgb.shape[1], megapixels)
-    full = run_to_end(enhance(model, rgb, tile=tile)).enhanced
+    full = run_to_end(enhance(model, rgb, filters=filters, tile=tile)).enhanced
     a = to_uint8(downscale(full, size, resample))
     del full
     small_input = to_uint8(downscale(rgb, size, resample)).astype(np.float32) / 255.0
-    b = to_uint8(run_to_end(enhance(model, small_input, tile=tile)).enhanced)
+    b = to_uint8(run_to_end(enhance(model, small_input, filters=filters, tile=tile)).enhanced)
     difference = np.abs(a.astype(np.int16) - b.astype(np.int16))
     row = {
         "file": path.name,
@@ -124,6 +127,7 @@ def main() -> None:
     parser.add_argument("--tile", type=tile_size, default=None,
                         help="engine tile (0: whole image; default: the engine's automatic tile)")
     parser.add_argument("--provider", default="auto", help="auto, cpu, cuda, dml, coreml")
+    arguments.add_filter_args(parser)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     model = EnhancerModel.load(args.model, provider=args.provider)
@@ -131,7 +135,7 @@ def main() -> None:
     rows, sheet = [], []
     for path in large_frames(args.folder, args.min_megapixels):
         row, pictures = agreement(model, path, megapixels=args.megapixels, resample=FILTERS[args.filter],
-                                  tile=args.tile)
+                                  tile=args.tile, filters=arguments.filters(args))
         Image.fromarray(np.concatenate(pictures, axis=1)).save(args.out / f"{path.stem}_AB.jpg", quality=92)
         sheet.append(pictures)
         rows.append(row)
