@@ -220,6 +220,9 @@ def test_filters_are_automatic_or_a_level_and_say_which() -> None:
         "shadow smoothing 1.5, luminance noise reduction 50 %")
     assert Filters().describe() == ""
     dark = blocky_shadows(32, 32)
+    assert auto.describe(dark) == "shadow smoothing automatic (1 level), colour noise reduction 100 %"
+    assert auto.describe(np.full((8, 8, 3), 0.5, np.float32)).startswith(
+        "shadow smoothing automatic (none for this photo)")
     assert auto.for_photo(dark) == Filters(smoothing=AUTO_LEVELS, colour_noise=1.0)
     assert Filters(smoothing=2.0).for_photo(dark) == Filters(smoothing=2.0)
 
