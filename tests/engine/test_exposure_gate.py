@@ -50,8 +50,8 @@ def test_gain_follows_the_contracts_worked_values(mean: float, gain: float) -> N
 
 
 def test_mean_luma_covers_every_pixel_across_strips() -> None:
-    rgb = photo(0.3, height=700, width=50, seed=3)  # several 256-row strips, the last one short
-    rgb[600:] = 1.0  # a bright band only in the last strip
+    rgb = photo(0.3, height=700, width=50, seed=3)  # many strips, the last one short
+    rgb[600:] = 1.0  # a bright band only in the last strips
     expected = (rgb.astype(np.float64) @ np.array([0.299, 0.587, 0.114])).mean()
     assert mean_luma(rgb) == pytest.approx(expected, abs=1e-9)
 
