@@ -51,13 +51,14 @@ def noise_amount(text: str) -> float:
 def add_filter_args(parser: argparse.ArgumentParser) -> None:
     """``--smooth-shadows LEVELS``, ``--colour-noise PERCENT`` (or ``--color-noise``) and
     ``--luminance-noise PERCENT``, for every sub-command that enhances; ``filters(args)`` reads them."""
+    default_smoothing = None if DEFAULT_FILTERS.auto_smoothing else DEFAULT_FILTERS.smoothing
     parser.add_argument(
         "--smooth-shadows", type=smoothing, metavar="auto|LEVELS", dest="smoothing",
-        default=None if DEFAULT_FILTERS.auto_smoothing else DEFAULT_FILTERS.smoothing,
+        default=default_smoothing,
         help="before the lift, smooth the 8-bit steps and compression blocks of the shadows: each pixel "
         f"moves by at most LEVELS of 255 (0 = off; up to {MAX_LEVELS:g}; 1 to 2 for blocky phone photos), or "
         f"'auto': {AUTO_LEVELS:g} for the darkest photos, none from mean luma {AUTO_RAMP.high:g} (default: "
-        f"{'auto' if DEFAULT_FILTERS.auto_smoothing else f'{DEFAULT_FILTERS.smoothing:g}'})")
+        f"{'auto' if default_smoothing is None else default_smoothing})")
     parser.add_argument(
         "--colour-noise", "--color-noise", type=noise_amount, default=DEFAULT_FILTERS.colour_noise,
         metavar="PERCENT", dest="colour_noise",

@@ -28,7 +28,6 @@ import numpy as np
 from PIL import Image
 
 from enlighten_desktop import arguments
-from enlighten_desktop.arguments import tile_size
 from enlighten_desktop.engine.filters import Filters
 from enlighten_desktop.engine.imageio import read_image
 from enlighten_desktop.engine.model import EnhancerModel, default_model_path
@@ -124,7 +123,7 @@ def main() -> None:
     parser.add_argument("--min-megapixels", type=float, default=1.5,
                         help="only scenes whose largest frames have this many or more (default: %(default)s)")
     parser.add_argument("--filter", choices=sorted(FILTERS), default="box", help="downscaling filter")
-    parser.add_argument("--tile", type=tile_size, default=None,
+    parser.add_argument("--tile", type=arguments.tile_size, default=None,
                         help="engine tile (0: whole image; default: the engine's automatic tile)")
     parser.add_argument("--provider", default="auto", help="auto, cpu, cuda, dml, coreml")
     arguments.add_filter_args(parser)

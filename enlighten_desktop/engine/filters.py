@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from enlighten_desktop.engine.noise import DEFAULT_COLOUR_AMOUNT, check_amount
-from enlighten_desktop.engine.smoothing import auto_levels, check_levels
+from enlighten_desktop.engine.smoothing import auto_levels, check_levels, levels_text
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Filters:
         if self.auto_smoothing:
             levels = None if rgb is None else auto_levels(rgb)
             chosen = "" if levels is None else " (none for this photo)" if levels == 0 else (
-                f" ({levels:.2g} level{'' if levels == 1 else 's'})")
+                f" ({levels_text(levels)})")
             parts = [f"shadow smoothing automatic{chosen}"]
         else:
             parts = [f"shadow smoothing {self.smoothing:g}"] if self.smoothing else []

@@ -55,6 +55,11 @@ def check_levels(levels: float) -> float:
     return float(levels)
 
 
+def levels_text(levels: float) -> str:
+    """A smoothing level for people: "1 level", "0.47 levels"."""
+    return f"{levels:.2g} level" + ("" if levels == 1 else "s")
+
+
 def auto_levels(rgb: np.ndarray) -> float:
     """The automatic smoothing level for the photo ``rgb`` (H x W x 3 float32 [0, 1]: the whole photo, never
     one tile, so tiles agree)."""

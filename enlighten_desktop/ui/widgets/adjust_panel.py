@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from enlighten_desktop.engine.noise import DEFAULT_COLOUR_AMOUNT, LUMINANCE_MAX_LEVELS
-from enlighten_desktop.engine.smoothing import AUTO_LEVELS, AUTO_RAMP, MAX_LEVELS
+from enlighten_desktop.engine.smoothing import AUTO_LEVELS, AUTO_RAMP, MAX_LEVELS, levels_text
 from enlighten_desktop.ui.widgets.attention_overlay import AttentionLegend
 
 SMOOTHING_STEPS_PER_LEVEL = 2  # the smoothing slider moves in half levels
@@ -28,8 +28,7 @@ SMOOTHING_STEPS_PER_LEVEL = 2  # the smoothing slider moves in half levels
 
 def smoothing_text(steps: int) -> str:
     """The smoothing slider's label for its position ``steps``."""
-    levels = steps / SMOOTHING_STEPS_PER_LEVEL
-    return "off" if steps == 0 else f"{levels:g} level" + ("" if levels == 1 else "s")
+    return "off" if steps == 0 else levels_text(steps / SMOOTHING_STEPS_PER_LEVEL)
 
 
 def auto_smoothing_text(levels: float | None) -> str:
@@ -37,7 +36,7 @@ def auto_smoothing_text(levels: float | None) -> str:
     no photo yet)."""
     if levels is None:
         return "auto"
-    return "auto: none" if levels == 0 else f"auto: {levels:.2g} level" + ("" if levels == 1 else "s")
+    return "auto: none" if levels == 0 else f"auto: {levels_text(levels)}"
 
 
 def percent_text(value: int) -> str:
