@@ -9,6 +9,8 @@ noise and compression blocks into blotches. On the large frames of a folder of r
 - **chroma detail**: the mean absolute difference, in 8-bit levels, between the output's chroma (RGB minus
   Rec. 601 luma) and its 7x7 box mean: colour speckle and blotches. Lower is cleaner.
 - **luma detail**: the same for luma: grain, blocks and texture together.
+- **near-black luma and cast**: over the pixels whose input luma is under 0.03, the output's mean luma and
+  the spread of its mean R, G and B (a veil over the blacks, and its colour), in 8-bit levels.
 
 It writes a sheet of 256 px crops at 100% from the darkest scenes and two mid ones, one frame each, and of
 any --also images (input | each method): the pictures the numbers stand for. With --scored FOLDER (and
@@ -47,6 +49,8 @@ LUMA_601 = np.array([0.299, 0.587, 0.114], np.float32)
 DETAIL_CROP = 640
 SHEET_CROP = 256
 SPECKLE_BOX = 7
+# Input luma under which a pixel counts as black: a lift should leave it dark and neutral.
+NEAR_BLACK = 0.03
 SCORED_SHEET_ROWS = 6
 Method = Callable[[np.ndarray], np.ndarray]  # uint8 RGB -> uint8 RGB
 
@@ -90,18 +94,29 @@ def engine_method(model: EnhancerModel, filters: Filters) -> Method:
 
 
 def detail_table(frames: list[Path], methods: dict[str, Method]) -> tuple[list[dict[str, str]], list[float]]:
-    """Mean chroma and luma detail per method (and of the input) over ``frames``' centre crops; the crops'
-    mean luma."""
+    """Mean chroma and luma detail per method (and of the input) over ``frames``' centre crops, and what each
+    makes of the input's near-black pixels (luma below ``NEAR_BLACK``, pooled over the crops): their mean
+    luma and colour cast in 8-bit levels; the crops' mean luma."""
     sums = {name: np.zeros(2) for name in ["input", *methods]}
+    black_rgb = {name: np.zeros(3) for name in sums}
+    black_pixels = 0
     brightness = []
     for path in frames:
         crop = centre(load_rgb(path), DETAIL_CROP)
         brightness.append(mean_luma(crop))
-        sums["input"] += detail(crop)
-        for name, method in methods.items():
-            sums[name] += detail(method(crop))
-    rows = [{"method": name, "chroma detail (levels)": f"{total[0] / len(frames):.3f}",
-             "luma detail (levels)": f"{total[1] / len(frames):.3f}"} for name, total in sums.items()]
+        near_black = crop.astype(np.float32) @ LUMA_601 < NEAR_BLACK * 255
+        black_pixels += int(near_black.sum())
+        outputs = {"input": crop, **{name: method(crop) for name, method in methods.items()}}
+        for name, output in outputs.items():
+            sums[name] += detail(output)
+            black_rgb[name] += output[near_black].sum(axis=0, dtype=np.float64)
+    rows = []
+    for name, total in sums.items():
+        black = black_rgb[name] / max(black_pixels, 1)
+        rows.append({"method": name, "chroma detail (levels)": f"{total[0] / len(frames):.3f}",
+                     "luma detail (levels)": f"{total[1] / len(frames):.3f}",
+                     "near-black luma (levels)": f"{float(black @ LUMA_601):.1f}",
+                     "near-black cast (levels)": f"{float(black.max() - black.min()):.1f}"})
     return rows, brightness
 
 

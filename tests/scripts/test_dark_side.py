@@ -7,6 +7,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.model_factory import write_contract_model
@@ -29,6 +30,24 @@ def test_chroma_detail_sees_colour_speckle_that_luma_detail_does_not() -> None:
     chroma, luma = dark_side.detail(speckled.astype(np.uint8))
     assert chroma > 3.0
     assert luma < 0.5
+
+
+def test_a_coloured_veil_over_the_blacks_is_measured_on_the_input_s_black_pixels_only(tmp_path: Path) -> None:
+    frame = np.full((80, 80, 3), 200, np.uint8)
+    frame[:, :40] = 3  # the left half is black, the right half bright
+    Image.fromarray(frame).save(tmp_path / "half.png")
+
+    def olive_veil(rgb: np.ndarray) -> np.ndarray:
+        return np.clip(rgb.astype(np.int16) + np.array([40, 30, 0]), 0, 255).astype(np.uint8)
+
+    rows, _ = dark_side.detail_table([tmp_path / "half.png"], {"olive": olive_veil})
+    by_method = {row["method"]: row for row in rows}
+    assert float(by_method["input"]["near-black luma (levels)"]) == pytest.approx(3.0, abs=0.05)
+    assert float(by_method["input"]["near-black cast (levels)"]) == 0.0
+    # Only the black half counts: its veil, not the bright half's clipped values.
+    assert float(by_method["olive"]["near-black luma (levels)"]) == pytest.approx(3 + 40 * 0.299 + 30 * 0.587,
+                                                                                  abs=0.05)
+    assert float(by_method["olive"]["near-black cast (levels)"]) == pytest.approx(40.0)
 
 
 def test_a_run_writes_the_tables_and_the_crops_of_every_method(tmp_path: Path) -> None:
