@@ -128,3 +128,24 @@ def test_packed_images_give_the_trainers_crops(tmp_path: Path) -> None:
         a, b = original[k], packed[k]
         for key in a:
             assert torch.equal(a[key], b[key]), (k, key)
+
+
+def test_an_extra_folder_packs_alone_for_a_call_of_its_own(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    extra = tmp_path / "train_normal_sice"
+    extra.mkdir()
+    for stem, size in (("s1", (640, 480)), ("s2", (300, 200))):
+        pixels = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(extra / f"{stem}.png")
+    out = tmp_path / "pack_extra"
+    assert pack_for_device.main(["--extra", str(extra), "--out", str(out), "--budget-mib", "1000"]) == 0
+    # Only that folder, named as the source so that --normal-extra reads the same name; no VGG-16 copy.
+    assert sorted(p.name for p in out.iterdir()) == ["PACK.json", "train_normal_sice"]
+    packed = {p.stem: p for p in (out / "train_normal_sice").iterdir()}
+    assert sorted(packed) == ["s1", "s2"]
+    with Image.open(packed["s1"]) as image:
+        assert image.format == "WEBP" and image.size == (533, 400)
+    manifest = json.loads((out / "PACK.json").read_text())
+    assert manifest["images"] == {"train_normal_sice": 2}
+    assert manifest["sources"] == {"train_normal_sice": str(extra)}
+    assert "vgg16" not in manifest
