@@ -5,9 +5,10 @@
 The exported graph keeps the convolutions' parameters under their PyTorch names; they are loaded into an
 ``AttentionUNet`` of the model's width (``enlighten.width``) without normalisation layers. A BatchNorm
 generator comes back as its norm-free equivalent, since the export folds its (running) statistics into the
-convolutions. The rebuilt generator is checked against the ONNX file at two sizes before it is written. The
-checkpoint carries the model's ``trained_on`` and ``backbone`` as its info, so an export of a fine-tuned run
-says where it started.
+convolutions. With ``--width`` the generator is widened to that width computing the same function
+(``generator.widen``). The rebuilt (or widened) generator is checked against the ONNX file at two sizes before
+it is written. The checkpoint carries the model's ``trained_on`` and ``backbone`` as its info, so an export of
+a fine-tuned run says where it started.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from training.checkpoint import save_checkpoint  # noqa: E402 - after the path is set
 from training.config import ModelConfig, TrainConfig, to_dict  # noqa: E402
 from training.export import check_parity  # noqa: E402
-from training.models.generator import AttentionUNet  # noqa: E402
+from training.models.generator import AttentionUNet, widen  # noqa: E402
 
 
 def generator_of(path: Path) -> tuple[AttentionUNet, dict[str, str]]:
@@ -50,8 +51,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path, help="an .onnx exported by `python -m training export`")
     parser.add_argument("-o", "--output", type=Path, required=True, help="checkpoint to write")
+    parser.add_argument("--width", type=int, help="widen the generator to this width (a multiple of its own)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the widening's random weight split")
     args = parser.parse_args()
     generator, metadata = generator_of(args.model)
+    if args.width is not None:
+        generator = widen(generator, args.width, seed=args.seed).eval()
     differences = check_parity(generator, args.model)
     config = TrainConfig(model=ModelConfig(width=generator.width, norm="none"))
     state = {

@@ -25,8 +25,8 @@ def _export(path: Path, norm: str) -> AttentionUNet:
     return generator
 
 
-def convert(model: Path, checkpoint: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(_SCRIPT), str(model), "-o", str(checkpoint)],
+def convert(model: Path, checkpoint: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(_SCRIPT), str(model), "-o", str(checkpoint), *options],
                           capture_output=True, text=True, check=False)
 
 
@@ -49,6 +49,18 @@ def test_a_batchnorm_generator_comes_back_as_its_norm_free_equivalent(tmp_path: 
     with torch.no_grad():
         assert (rebuilt(x, attention) - original(x, attention)).abs().max() < 1e-3
     assert info["model"]["norm"] == "none"
+
+
+def test_the_generator_comes_back_widened_computing_the_same(tmp_path: Path) -> None:
+    original = _export(tmp_path / "m.onnx", "none")
+    run = convert(tmp_path / "m.onnx", tmp_path / "g.pt", "--width", "8")
+    assert run.returncode == 0, run.stderr
+    rebuilt, info = load_generator(tmp_path / "g.pt")
+    assert rebuilt.width == 8 and info["model"]["width"] == 8
+    x = torch.rand(1, 3, 48, 64) * 2 - 1
+    attention = default_attention((x + 1) / 2)
+    with torch.no_grad():
+        assert (rebuilt(x, attention) - original(x, attention)).abs().max() < 1e-4
 
 
 def test_a_graph_without_the_generators_parameters_is_refused(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from training.models.generator import (
     crop_to,
     default_attention,
     pad_to_multiple,
+    widen,
 )
 
 
@@ -143,3 +144,44 @@ def test_init_follows_the_paper() -> None:
     bn = gen.down[2][0].norm
     assert abs(bn.weight.mean().item() - 1.0) < 0.01 and 0.005 < bn.weight.std().item() < 0.04
     assert torch.all(bn.bias == 0) and torch.all(gen.down[2][0].conv.bias == 0)
+
+
+def _trained_like(width: int, seed: int = 0) -> AttentionUNet:
+    """A norm-free generator whose weights are all different and large enough to matter (unlike the init)."""
+    torch.manual_seed(seed)
+    generator = AttentionUNet(width=width, norm="none").eval()
+    with torch.no_grad():
+        for parameter in generator.parameters():
+            parameter.copy_(torch.randn_like(parameter) * 0.1)
+    return generator
+
+
+@pytest.mark.parametrize("width", [8, 12])
+def test_widening_keeps_the_function_at_the_new_width(width: int) -> None:
+    narrow = _trained_like(4)
+    wide = widen(narrow, width, seed=3).eval()
+    assert wide.width == width
+    assert count_parameters(wide) == count_parameters(AttentionUNet(width=width, norm="none"))
+    image, attention = _inputs(n=1, h=48, w=64)
+    with torch.no_grad():
+        expected = narrow(image, attention)
+        tolerance = 1e-4 * float(expected.abs().max())
+        assert torch.allclose(wide(image, attention), expected, rtol=1e-4, atol=tolerance)
+
+
+def test_widened_copies_of_a_channel_get_different_gradients() -> None:
+    # Equal splits of the outgoing weights would give every copy the same gradient for ever: width 8 that
+    # trains like width 4.
+    wide = widen(_trained_like(4), 8, seed=3)
+    image, attention = _inputs(n=1, h=32, w=32)
+    wide(image, attention).square().mean().backward()
+    gradient = wide.down[1][0].conv.weight.grad  # level 2: 8 old channels repeated twice
+    assert gradient is not None
+    assert not torch.allclose(gradient[:8], gradient[8:])
+
+
+def test_widening_refuses_what_it_cannot_keep_exact() -> None:
+    with pytest.raises(ValueError, match="multiple"):
+        widen(_trained_like(4), 6)
+    with pytest.raises(ValueError, match="norm-free"):
+        widen(AttentionUNet(width=4, norm="layer"), 8)

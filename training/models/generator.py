@@ -10,7 +10,7 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+from torch import Tensor, nn
 
 SIZE_MULTIPLE = 16
 """H and W of the generator's input must be multiples of this (four 2x2 max-pools)."""
@@ -217,3 +217,61 @@ def init_weights(module: nn.Module) -> None:
 def count_parameters(module: nn.Module) -> int:
     """Number of trainable parameters (buffers such as BatchNorm running statistics excluded)."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def widen(generator: AttentionUNet, width: int, *, seed: int = 0) -> AttentionUNet:
+    """A norm-free generator of ``width`` (a multiple of ``generator.width``) computing the same function.
+
+    Why (Net2Net's widening): it lets a wider network start from trained weights, so that a fine-tune measures
+    what the extra channels add rather than a second training from scratch. Every channel of a widened tensor
+    is one of the old channels repeated ``k = width / generator.width`` times; a convolution reading widened
+    channels splits each old weight over the k copies. The split is drawn at random per weight (shares
+    summing to 1, spread around 1 / k by up to half of it): equal shares would give the copies equal
+    gradients, so they would stay copies for ever. Exact up to float rounding; BatchNorm or LayerNorm
+    generators are refused (a widened channel LayerNorm would see other statistics).
+    """
+    if generator.norm != "none":
+        raise ValueError(f"only a norm-free generator can be widened exactly, not norm {generator.norm!r}")
+    if width % generator.width or width < generator.width:
+        raise ValueError(f"width {width} is not a multiple of the generator's width {generator.width}")
+    k = width // generator.width
+    rng = torch.Generator().manual_seed(seed)
+    old = generator.state_dict()
+    wide = AttentionUNet(width=width, norm="none")
+
+    def repeated(channels: int) -> torch.Tensor:
+        return torch.arange(channels * k) % channels
+
+    def concatenated(first: int, second: int) -> torch.Tensor:
+        return torch.cat([repeated(first), first + repeated(second)])
+
+    def shares(shape: tuple[int, ...], old_in: torch.Tensor, copies: int) -> torch.Tensor:
+        """Per weight, the share of its old weight one input copy carries; the copies of an input sum to 1."""
+        if copies == 1:
+            return torch.ones(shape)
+        jitter = (torch.rand(shape, generator=rng) - 0.5) / copies
+        # Subtract, per old input channel, the jitter's mean over its copies, so that the shares sum to 1.
+        sums = torch.zeros(shape[0], int(old_in.max()) + 1, *shape[2:]).index_add_(1, old_in, jitter)
+        return 1.0 / copies + jitter - sums[:, old_in] / copies
+
+    def convert(name: str, old_out: torch.Tensor, old_in: torch.Tensor, copies: int) -> dict[str, Tensor]:
+        weight = old[f"{name}.weight"][old_out][:, old_in]
+        return {
+            f"{name}.weight": weight * shares(tuple(weight.shape), old_in, copies),
+            f"{name}.bias": old[f"{name}.bias"][old_out],
+        }
+
+    c = [generator.width * 2**i for i in range(5)]
+    state: dict[str, torch.Tensor] = {}
+    for level in range(5):
+        first_in = torch.arange(4) if level == 0 else repeated(c[level - 1])
+        state |= convert(f"down.{level}.0.conv", repeated(c[level]), first_in, 1 if level == 0 else k)
+        state |= convert(f"down.{level}.1.conv", repeated(c[level]), repeated(c[level]), k)
+    for index, level in enumerate(range(4, 0, -1)):
+        c_out = c[level] // 2
+        state |= convert(f"up.{index}.reduce", repeated(c_out), repeated(c[level]), k)
+        state |= convert(f"up.{index}.conv1.conv", repeated(c_out), concatenated(c_out, c_out), k)
+        state |= convert(f"up.{index}.conv2.conv", repeated(c_out), repeated(c_out), k)
+    state |= convert("to_residual", torch.arange(3), repeated(c[0]), k)
+    wide.load_state_dict(state)
+    return wide
