@@ -56,7 +56,7 @@ def main() -> int:
     args = parser.parse_args()
     generator, metadata = generator_of(args.model)
     if args.width is not None:
-        generator = widen(generator, args.width, seed=args.seed).eval()
+        generator = widen(generator, args.width, seed=args.seed)
     differences = check_parity(generator, args.model)
     config = TrainConfig(model=ModelConfig(width=generator.width, norm="none"))
     state = {

@@ -10,7 +10,7 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import nn
 
 SIZE_MULTIPLE = 16
 """H and W of the generator's input must be multiples of this (four 2x2 max-pools)."""
@@ -226,8 +226,8 @@ def widen(generator: AttentionUNet, width: int, *, seed: int = 0) -> AttentionUN
     what the extra channels add rather than a second training from scratch. Every channel of a widened tensor
     is one of the old channels repeated ``k = width / generator.width`` times; a convolution reading widened
     channels splits each old weight over the k copies. The split is drawn at random per weight (shares
-    summing to 1, spread around 1 / k by up to half of it): equal shares would give the copies equal
-    gradients, so they would stay copies for ever. Exact up to float rounding; BatchNorm or LayerNorm
+    summing to 1, scattered around 1 / k): equal shares would give the copies equal gradients, so they would
+    stay copies for ever. Exact up to float rounding; BatchNorm or LayerNorm
     generators are refused (a widened channel LayerNorm would see other statistics).
     """
     if generator.norm != "none":
@@ -245,19 +245,21 @@ def widen(generator: AttentionUNet, width: int, *, seed: int = 0) -> AttentionUN
     def concatenated(first: int, second: int) -> torch.Tensor:
         return torch.cat([repeated(first), first + repeated(second)])
 
-    def shares(shape: tuple[int, ...], old_in: torch.Tensor, copies: int) -> torch.Tensor:
+    def shares(shape: tuple[int, ...], old_in: torch.Tensor) -> torch.Tensor:
         """Per weight, the share of its old weight one input copy carries; the copies of an input sum to 1."""
+        old_channels = int(old_in.max()) + 1
+        copies = len(old_in) // old_channels
         if copies == 1:
             return torch.ones(shape)
         jitter = (torch.rand(shape, generator=rng) - 0.5) / copies
         # Subtract, per old input channel, the jitter's mean over its copies, so that the shares sum to 1.
-        sums = torch.zeros(shape[0], int(old_in.max()) + 1, *shape[2:]).index_add_(1, old_in, jitter)
+        sums = torch.zeros(shape[0], old_channels, *shape[2:]).index_add_(1, old_in, jitter)
         return 1.0 / copies + jitter - sums[:, old_in] / copies
 
-    def convert(name: str, old_out: torch.Tensor, old_in: torch.Tensor, copies: int) -> dict[str, Tensor]:
+    def convert(name: str, old_out: torch.Tensor, old_in: torch.Tensor) -> dict[str, torch.Tensor]:
         weight = old[f"{name}.weight"][old_out][:, old_in]
         return {
-            f"{name}.weight": weight * shares(tuple(weight.shape), old_in, copies),
+            f"{name}.weight": weight * shares(tuple(weight.shape), old_in),
             f"{name}.bias": old[f"{name}.bias"][old_out],
         }
 
@@ -265,13 +267,13 @@ def widen(generator: AttentionUNet, width: int, *, seed: int = 0) -> AttentionUN
     state: dict[str, torch.Tensor] = {}
     for level in range(5):
         first_in = torch.arange(4) if level == 0 else repeated(c[level - 1])
-        state |= convert(f"down.{level}.0.conv", repeated(c[level]), first_in, 1 if level == 0 else k)
-        state |= convert(f"down.{level}.1.conv", repeated(c[level]), repeated(c[level]), k)
+        state |= convert(f"down.{level}.0.conv", repeated(c[level]), first_in)
+        state |= convert(f"down.{level}.1.conv", repeated(c[level]), repeated(c[level]))
     for index, level in enumerate(range(4, 0, -1)):
         c_out = c[level] // 2
-        state |= convert(f"up.{index}.reduce", repeated(c_out), repeated(c[level]), k)
-        state |= convert(f"up.{index}.conv1.conv", repeated(c_out), concatenated(c_out, c_out), k)
-        state |= convert(f"up.{index}.conv2.conv", repeated(c_out), repeated(c_out), k)
-    state |= convert("to_residual", torch.arange(3), repeated(c[0]), k)
+        state |= convert(f"up.{index}.reduce", repeated(c_out), repeated(c[level]))
+        state |= convert(f"up.{index}.conv1.conv", repeated(c_out), concatenated(c_out, c_out))
+        state |= convert(f"up.{index}.conv2.conv", repeated(c_out), repeated(c_out))
+    state |= convert("to_residual", torch.arange(3), repeated(c[0]))
     wide.load_state_dict(state)
     return wide
