@@ -25,8 +25,8 @@ from onnx import numpy_helper
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from training.checkpoint import save_checkpoint  # noqa: E402 - after the path is set
-from training.config import ModelConfig, TrainConfig, to_dict  # noqa: E402
+from training.checkpoint import save_generator_checkpoint  # noqa: E402 - after the path is set
+from training.config import ModelConfig  # noqa: E402
 from training.export import check_parity  # noqa: E402
 from training.models.generator import AttentionUNet, widen  # noqa: E402
 
@@ -58,15 +58,10 @@ def main() -> int:
     if args.width is not None:
         generator = widen(generator, args.width, seed=args.seed)
     differences = check_parity(generator, args.model)
-    config = TrainConfig(model=ModelConfig(width=generator.width, norm="none"))
-    state = {
-        "step": 0,
-        "config": to_dict(config),
-        "generator": generator.state_dict(),
-        "generator_ema": None,
-        "info": {"backbone": metadata["enlighten.backbone"], "trained_on": metadata["enlighten.trained_on"]},
-    }
-    save_checkpoint(state, args.output)
+    save_generator_checkpoint(
+        generator.state_dict(), ModelConfig(width=generator.width, norm="none"),
+        {"backbone": metadata["enlighten.backbone"], "trained_on": metadata["enlighten.trained_on"]},
+        args.output)
     sys.stdout.write(f"{args.output}: generator of {args.model} (max |onnx - torch| "
                      f"{max(differences):.1e})\n")
     return 0

@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from training.checkpoint import load_generator, save_checkpoint  # noqa: E402 - after the path is set
-from training.config import ModelConfig, TrainConfig, from_dict, to_dict  # noqa: E402
+from training.checkpoint import load_generator, save_generator_checkpoint  # noqa: E402 - after the path is set
+from training.config import ModelConfig, from_dict  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
@@ -40,17 +40,10 @@ def main(argv: list[str]) -> int:
     second_weights = second.state_dict()
     blended = {name: (1.0 - args.fraction) * weight + args.fraction * second_weights[name]
                for name, weight in first.state_dict().items()}
-    model = from_dict(ModelConfig, first_info["model"])
-    state = {
-        "step": 0,
-        "config": to_dict(TrainConfig(model=model)),
-        "generator": blended,
-        "generator_ema": None,
-        "info": {"backbone": first_info["backbone"],
-                 "trained_on": f"weights {1.0 - args.fraction:g} x ({first_info['trained_on']}) + "
-                               f"{args.fraction:g} x ({second_info['trained_on']})"},
-    }
-    save_checkpoint(state, args.output)
+    trained_on = (f"weights {1.0 - args.fraction:g} x ({first_info['trained_on']}) + "
+                  f"{args.fraction:g} x ({second_info['trained_on']})")
+    save_generator_checkpoint(blended, from_dict(ModelConfig, first_info["model"]),
+                              {"backbone": first_info["backbone"], "trained_on": trained_on}, args.output)
     sys.stdout.write(f"{args.output}: {1.0 - args.fraction:g} x {args.first} + "
                      f"{args.fraction:g} x {args.second}\n")
     return 0

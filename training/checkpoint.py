@@ -57,6 +57,14 @@ def save_checkpoint(state: dict[str, Any], path: Path, *, also: Path | None = No
         os.replace(tmp, also)
 
 
+def save_generator_checkpoint(weights: dict[str, torch.Tensor], model: ModelConfig, info: dict[str, Any],
+                              path: Path) -> None:
+    """A checkpoint of a generator alone, at step 0 with no moving average (what scripts make from other
+    generators): enough for ``export`` and ``train --init-generator``, not for ``--resume``."""
+    save_checkpoint({"step": 0, "config": to_dict(TrainConfig(model=model)), "generator": weights,
+                     "generator_ema": None, "info": info}, path)
+
+
 def load_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_checkpoint`; a clear error for anything else."""
     state = torch.load(Path(path), map_location=map_location, weights_only=True)
