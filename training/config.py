@@ -60,6 +60,9 @@ class DataConfig:
     # tone target is still computed from the clean crop, so G learns to smooth them away. 0: off.
     degrade_noise: float = 0.0
     degrade_jpeg_quality: int = 0
+    # Share of the low crops recoloured, input and target alike (channels permuted, chroma scaled:
+    # data.recolour): the training photos' colours are mostly muted. 0: off.
+    colour_augment: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.vary <= 1.0 or not 1.0 <= self.vary_min <= self.vary_max:
@@ -67,6 +70,8 @@ class DataConfig:
                 f"vary must be a probability and 1 <= vary_min <= vary_max, got {self.vary}, "
                 f"{self.vary_min} and {self.vary_max}"
             )
+        if not 0.0 <= self.colour_augment <= 1.0:
+            raise ValueError(f"colour_augment must be a probability, got {self.colour_augment}")
         if self.short_side < 0:
             raise ValueError(f"short_side must be >= 0 (0: keep sizes), got {self.short_side}")
         if self.degrade_noise < 0 or not 0 <= self.degrade_jpeg_quality <= 90:
@@ -114,6 +119,10 @@ class LossConfig:
     # The same on the chroma (RGB minus luma) alone: colour speckle is a small share of the RGB differences,
     # so the plain edge term lets the network keep it; this weighs it on its own.
     w_tone_chroma_edges: float = 0.0
+    # An L1 on the chroma (RGB minus luma) itself: the edge terms above weigh luma far more than colour, and
+    # networks trained without this under-fit the target's colour (hues turned, about a fifth of the chroma
+    # lost on dim phone photos: docs/TRAINING.md).
+    w_tone_chroma: float = 0.0
 
     def __post_init__(self) -> None:
         if self.backbone not in BACKBONES:

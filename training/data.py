@@ -26,6 +26,9 @@ _DECODE_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError
 _MAX_RETRIES = 32
 DEGRADED_SHARE = 0.5
 """Share of low crops degraded when degradation is on: the rest teach G to leave clean input clean."""
+CHROMA_SCALE_RANGE = (0.5, 2.0)
+"""Factor range (drawn log-uniformly) of the chroma scaling of recoloured low crops (``colour_augment``)."""
+_LUMA601 = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def list_images(folder: str | Path) -> list[Path]:
@@ -71,6 +74,15 @@ def _pixels01(image: Image.Image) -> np.ndarray:
     return np.asarray(image, dtype=np.float32) / 255.0
 
 
+def recolour(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """[H, W, 3] in [0, 1] with its channels permuted at random and its chroma scaled by a factor drawn
+    log-uniformly from CHROMA_SCALE_RANGE around the (permuted) luma, clipped to [0, 1]."""
+    permuted = pixels[..., rng.permutation(3)]
+    luma = permuted @ _LUMA601
+    scale = float(np.exp(rng.uniform(*np.log(CHROMA_SCALE_RANGE))))
+    return np.clip(luma[..., None] + scale * (permuted - luma[..., None]), 0.0, 1.0).astype(np.float32)
+
+
 class UnpairedCrops(Dataset):
     """``dataset[k]`` -> {"low": [3, c, c], "normal": [3, c, c], "low_target": [3, c, c]} in [-1, 1], c the
     crop side of k's step.
@@ -83,6 +95,12 @@ class UnpairedCrops(Dataset):
     - with ``degrade_noise`` or ``degrade_jpeg_quality`` set (not in the paper), for :data:`DEGRADED_SHARE` of
       the samples the input also gets Gaussian noise (sigma drawn up to ``degrade_noise``, 0-1 scale) and then
       a JPEG re-encode (quality drawn from [``degrade_jpeg_quality``, 90]).
+
+    With ``colour_augment`` > 0 (not in the paper), that share of the low crops is recoloured before anything
+    else, input and target alike: R, G and B permuted at random and the chroma (RGB minus luma) scaled by a
+    factor drawn log-uniformly from :data:`CHROMA_SCALE_RANGE`. The training photos' colours are mostly
+    muted; without this a generator turns the hues of saturated colours it never saw (a dark red toy comes
+    out orange).
 
     Every image is first resized (bicubic, antialiased) so its short side is ``short_side`` (0: kept; always
     at least the crop). Low images are visited in per-epoch random order (or drawn by ``low_weights``);
@@ -110,6 +128,7 @@ class UnpairedCrops(Dataset):
         normal_extra_dir: str | Path | None = None,
         degrade_noise: float = 0.0,
         degrade_jpeg_quality: int = 0,
+        colour_augment: float = 0.0,
     ) -> None:
         self.low = list_images(low_dir)
         self.normal = list_images(normal_dir) + (list_images(normal_extra_dir) if normal_extra_dir else [])
@@ -125,6 +144,7 @@ class UnpairedCrops(Dataset):
         self.vary_steps = (round(vary_min * 100), round(vary_max * 100))
         self.degrade_noise = degrade_noise
         self.degrade_jpeg_quality = degrade_jpeg_quality
+        self.colour_augment = colour_augment
         self._bad: set[Path] = set()
         self._perm_epoch, self._perm = -1, np.arange(0)
 
@@ -138,6 +158,9 @@ class UnpairedCrops(Dataset):
         low = self._load(self.low, self._low_index(k, rng), rng)
         normal = self._load(self.normal, int(rng.integers(len(self.normal))), rng)
         target = _pixels01(self._crop(low, side, rng))
+        # Drawn only when on, so runs without it keep their exact sample streams.
+        if self.colour_augment > 0 and rng.random() < self.colour_augment:
+            target = recolour(target, rng)
         pixels = target
         if self.vary > 0 and rng.random() < self.vary:
             pixels = target / (int(rng.integers(self.vary_steps[0], self.vary_steps[1] + 1)) / 100.0)

@@ -24,7 +24,7 @@ from training import no_harm
 from training.config import load_config
 from training.contact_sheet import contact_sheet, evenly_spaced
 from training.enhancers import Enhancer, OnnxEnhancer, ToneTargetEnhancer, gamma_curve
-from training.metrics import clipped_percent, mean_luma, psnr, ssim
+from training.metrics import clipped_percent, colour_change, mean_luma, psnr, ssim
 from training.niqe import niqe
 
 log = logging.getLogger(__name__)
@@ -34,13 +34,15 @@ BASELINES: dict[str, Enhancer] = {"gamma": gamma_curve}
 INPUT, MODEL, REFERENCE = "input", "model", "reference"
 # Score field -> (column title, decimals).
 _COLUMNS = {"niqe": ("NIQE", 3), "psnr": ("PSNR", 2), "ssim": ("SSIM", 3), "luma": ("luma", 3),
-            "clipped": ("clip%", 2)}
+            "clipped": ("clip%", 2), "hue_turn": ("hue turn", 1), "colour_kept": ("colour kept", 2)}
 
 
 @dataclass(frozen=True)
 class Score:
     """One image of one set under one method. PSNR (dB) / SSIM are None without a reference frame; luma is the
-    mean BT.601 luminance in [0, 1]; clipped the percent of pixels with any channel >= 250."""
+    mean BT.601 luminance in [0, 1]; clipped the percent of pixels with any channel >= 250; hue turn (degrees)
+    and colour kept (ratio) say how a method changed the input's colours (training.metrics.colour_change):
+    None for the input and the reference, and for photos without colour."""
 
     set_name: str
     file: str
@@ -50,6 +52,8 @@ class Score:
     ssim: float | None
     luma: float
     clipped: float
+    hue_turn: float | None = None
+    colour_kept: float | None = None
 
 
 def list_images(folder: Path) -> list[Path]:
@@ -79,8 +83,17 @@ def load_rgb(path: Path) -> np.ndarray:
         return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
 
 
-def score(set_name: str, file: str, method: str, rgb: np.ndarray, reference: np.ndarray | None) -> Score:
-    """All metrics of one [H, W, 3] uint8 image; PSNR/SSIM against ``reference`` when there is one."""
+def score(
+    set_name: str,
+    file: str,
+    method: str,
+    rgb: np.ndarray,
+    reference: np.ndarray | None,
+    source: np.ndarray | None = None,
+) -> Score:
+    """All metrics of one [H, W, 3] uint8 image; PSNR/SSIM against ``reference`` when there is one, the colour
+    change against ``source`` (the image ``rgb`` was enhanced from) when there is one."""
+    change = None if source is None else colour_change(rgb, source)
     return Score(
         set_name=set_name,
         file=file,
@@ -90,6 +103,8 @@ def score(set_name: str, file: str, method: str, rgb: np.ndarray, reference: np.
         ssim=None if reference is None else ssim(rgb, reference),
         luma=mean_luma(rgb),
         clipped=clipped_percent(rgb),
+        hue_turn=None if change is None else change.hue_turn,
+        colour_kept=None if change is None else change.colour_kept,
     )
 
 
@@ -119,7 +134,10 @@ def evaluate_set(
                 f"{path} {rgb.shape} and its reference {reference_path} {reference.shape} differ in size"
             )
         outputs = {INPUT: rgb, **{name: enhance(rgb) for name, enhance in enhancers.items()}}
-        scores += [score(set_name, path.name, m, out, reference) for m, out in outputs.items()]
+        scores += [
+            score(set_name, path.name, method, out, reference, None if method == INPUT else rgb)
+            for method, out in outputs.items()
+        ]
         if reference_path is not None and reference_path not in scored_references:
             scored_references.add(reference_path)
             scores.append(score(set_name, reference_path.name, REFERENCE, reference, None))
@@ -164,9 +182,10 @@ def write_no_harm(out: Path, harms: Sequence[no_harm.Harm], methods: Sequence[st
 def summarise(scores: Sequence[Score], methods: Sequence[str]) -> list[dict[str, str]]:
     """One row per set (and an ``all`` row over every image when there are several sets).
 
-    Columns: set, images, then NIQE / PSNR / SSIM / luma / clip% for each method side by side (blank where the
-    metric does not apply), then for each enhancer the percent of its outputs whose clipped-highlight area is
-    larger than the input's ("clip grew"). Values are formatted strings, ready for CSV and Markdown.
+    Columns: set, images, then NIQE / PSNR / SSIM / luma / clip% / hue turn / colour kept for each method side
+    by side (blank where the metric does not apply), then for each enhancer the percent of its outputs whose
+    clipped-highlight area is larger than the input's ("clip grew"). Values are formatted strings, ready for
+    CSV and Markdown.
     """
     sets = list(dict.fromkeys(s.set_name for s in scores))
     groups = [(name, [s for s in scores if s.set_name == name]) for name in sets]

@@ -167,16 +167,20 @@ def _set_requires_grad(modules: tuple[nn.Module, ...], flag: bool) -> None:
 
 def _tone_loss(low: torch.Tensor, enhanced: torch.Tensor, cfg: LossConfig) -> torch.Tensor:
     """L1 between G's output and a smooth global tone curve of its own input, plus ``w_tone_edges`` times the
-    L1 between their horizontal and vertical pixel differences and ``w_tone_chroma_edges`` times the same on
-    their chroma (RGB minus luma)."""
+    L1 between their horizontal and vertical pixel differences, ``w_tone_chroma_edges`` times the same on
+    their chroma (RGB minus luma), and ``w_tone_chroma`` times the L1 between the chromas themselves."""
     target = tone_target(low, cfg)
     enhanced = enhanced.float()
     loss = F.l1_loss(enhanced, target)
     if cfg.w_tone_edges > 0:
         loss = loss + cfg.w_tone_edges * edge_l1(enhanced, target)
-    if cfg.w_tone_chroma_edges > 0:
-        chroma_edges = edge_l1(enhanced - luma601(enhanced), target - luma601(target))
-        loss = loss + cfg.w_tone_chroma_edges * chroma_edges
+    if cfg.w_tone_chroma_edges > 0 or cfg.w_tone_chroma > 0:
+        enhanced_chroma = enhanced - luma601(enhanced)
+        target_chroma = target - luma601(target)
+        if cfg.w_tone_chroma_edges > 0:
+            loss = loss + cfg.w_tone_chroma_edges * edge_l1(enhanced_chroma, target_chroma)
+        if cfg.w_tone_chroma > 0:
+            loss = loss + cfg.w_tone_chroma * F.l1_loss(enhanced_chroma, target_chroma)
     return loss
 
 
@@ -371,6 +375,7 @@ def _train(config: TrainConfig, run_dir: Path, ctx: DistContext, *, resume: bool
         normal_extra_dir=config.data.normal_extra or None,
         degrade_noise=config.data.degrade_noise,
         degrade_jpeg_quality=config.data.degrade_jpeg_quality,
+        colour_augment=config.data.colour_augment,
     )
     sampler = StepSampler(
         global_batch=config.batch_size, rank=ctx.rank, world_size=ctx.world_size, start_step=step

@@ -1,4 +1,5 @@
-"""Unpaired crops: sizes, determinism, weights, curriculum, rank split, bad files skipped with a warning."""
+"""Unpaired crops: sizes, determinism, weights, curriculum, rank split, bad files skipped with a warning,
+degradation, vary and recolouring."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import torch
 from PIL import Image
 
 from training.config import DataConfig, TrainConfig
-from training.data import StepSampler, UnpairedCrops, crop_at_step
+from training.data import CHROMA_SCALE_RANGE, StepSampler, UnpairedCrops, crop_at_step, recolour
 
 # Each low image is one flat grey level, so a crop tells which file it came from.
 LOW_LEVELS = {"day_a.png": 40, "day_b.png": 80, "night_a.png": 120, "night_b.jpg": 160}
@@ -193,3 +194,44 @@ def test_an_epoch_is_the_larger_folder_and_normal_extra_adds_images(tmp_path: Pa
     reds = sum(mixed[k]["normal"][0].mean().item() > 0.9 for k in range(60))  # red: from the extra folder
     assert 20 <= reds <= 50
     assert TrainConfig().data.normal_extra == ""
+
+
+def test_recolour_permutes_the_channels_and_scales_the_chroma_within_its_range() -> None:
+    # A dark orange patch and a grey one; no channel near 0 or 1, so nothing clips at up to 2x chroma.
+    pixels = np.array([[[0.30, 0.18, 0.10], [0.2, 0.2, 0.2]]], np.float32)
+    luma = np.array([0.299, 0.587, 0.114], np.float32)
+    orders = set()
+    for seed in range(60):
+        out = recolour(pixels, np.random.default_rng(seed))
+        np.testing.assert_allclose(out[0, 1], 0.2, atol=1e-6)  # grey has no colour to change
+        orange = out[0, 0]
+        orders.add(tuple(np.argsort(orange)))
+        # Which source channel went where: the channel ranks never change (a positive chroma scaling).
+        permuted = np.sort(pixels[0, 0])[np.argsort(np.argsort(orange))]
+        scale = np.linalg.norm(orange - orange @ luma) / np.linalg.norm(permuted - permuted @ luma)
+        assert CHROMA_SCALE_RANGE[0] - 1e-4 <= scale <= CHROMA_SCALE_RANGE[1] + 1e-4
+        # Scaling around the luma of the permuted pixel keeps that luma.
+        assert orange @ luma == pytest.approx(permuted @ luma, abs=1e-5)
+    assert len(orders) == 6
+
+
+def test_colour_augment_recolours_input_and_target_alike(tmp_path: Path) -> None:
+    low, normal = tmp_path / "low", tmp_path / "normal"
+    low.mkdir()
+    normal.mkdir()
+    Image.new("RGB", (40, 40), (90, 40, 20)).save(low / "dark_orange.png")
+    Image.new("RGB", (40, 40), (128, 128, 128)).save(normal / "grey.png")
+    common = {"low_dir": low, "normal_dir": normal, "global_batch": 2, "seed": 5, "crop": 16}
+    plain = UnpairedCrops(**common)
+    data = UnpairedCrops(**common, colour_augment=0.5)
+    samples = [data[k] for k in range(40)]
+    recoloured = [s for k, s in enumerate(samples) if not torch.equal(s["low"], plain[k]["low"])]
+    assert 10 <= len(recoloured) <= 30  # about half
+    assert all(torch.equal(s["low"], s["low_target"]) for s in samples)
+    # Other hues than the file's orange (red first, blue last) reach the generator.
+    assert any(s["low"][2].mean() > s["low"][0].mean() for s in recoloured)
+
+
+def test_colour_augment_must_be_a_probability() -> None:
+    with pytest.raises(ValueError, match="colour_augment must be a probability"):
+        DataConfig(colour_augment=1.5)

@@ -82,6 +82,9 @@ def test_evaluate_writes_table_csv_markdown_and_contact_sheets(
         assert float(row["PSNR model"]) > float(row["PSNR input"])
         assert float(row["luma model"]) > float(row["luma input"])
         assert row["PSNR reference"] == ""
+        # How each method changed the input's colours; the input and reference have no colour change.
+        assert row["hue turn input"] == row["colour kept reference"] == ""
+        assert 0.0 <= float(row["hue turn model"]) < 180.0 and float(row["colour kept gamma"]) > 0.0
 
     per_image = _read_csv(out / "per_image.csv")
     # 5 images x (input, gamma, model) + each of the 3 paired references once.
@@ -123,8 +126,12 @@ def test_evaluate_without_model_or_references_scores_input_and_baseline(
         "luma gamma",
         "clip% input",
         "clip% gamma",
+        "hue turn gamma",
+        "colour kept gamma",
         "clip grew gamma",
     ]
+    # A per-channel gamma lifts colour less than luma: the photo comes out paler than it went in.
+    assert 0.0 < float(row["colour kept gamma"]) < 0.9
     assert "No model" in (out / "summary.md").read_text()
 
 

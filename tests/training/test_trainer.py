@@ -263,3 +263,22 @@ def test_the_chroma_edge_term_weighs_colour_speckle_and_nothing_else(tiny_config
 
     assert rise(weighted, grey_only) == pytest.approx(rise(plain, grey_only), abs=1e-6)
     assert rise(weighted, colour_only) > rise(plain, colour_only) + 0.05
+
+
+def test_the_chroma_term_pulls_colour_toward_the_targets_and_ignores_luma(tiny_config: TrainConfig) -> None:
+    from training.models.generator import luma601
+
+    low = torch.full((2, 3, 32, 32), -0.6)
+    output = torch.zeros(2, 3, 32, 32)
+    # Flat offsets: no edge term sees them, only the L1 terms.
+    tint = torch.tensor([0.06, -0.03, -0.04]).view(1, 3, 1, 1).expand(2, 3, 32, 32)
+    colour_only = tint - luma601(tint)
+    grey_only = luma601(tint).expand(-1, 3, -1, -1)
+    plain = replace(tiny_config.loss, w_tone_chroma=0.0, w_tone_edges=4.0)
+    weighted = replace(plain, w_tone_chroma=4.0)
+
+    def rise(loss_config, change: torch.Tensor) -> float:
+        return (_tone_loss(low, output + change, loss_config) - _tone_loss(low, output, loss_config)).item()
+
+    assert rise(weighted, grey_only) == pytest.approx(rise(plain, grey_only), abs=1e-6)
+    assert rise(weighted, colour_only) > rise(plain, colour_only) + 0.05
