@@ -40,17 +40,27 @@ def smoothing(text: str) -> float | None:
             f"must be 'auto' or a number of levels from 0 to {MAX_LEVELS:g}, not {text!r}") from None
 
 
-def noise_amount(text: str) -> float:
-    """Noise reduction in percent, 0 (off) to 100, as the engine's amount (0 to 1)."""
+def _percent_amount(text: str, what: str) -> float:
     try:
-        return check_amount(float(text) / 100.0, "noise reduction")
+        return check_amount(float(text) / 100.0, what)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a percentage from 0 to 100, not {text!r}") from None
 
 
+def noise_amount(text: str) -> float:
+    """Noise reduction in percent, 0 (off) to 100, as the engine's amount (0 to 1)."""
+    return _percent_amount(text, "noise reduction")
+
+
+def photo_colour_amount(text: str) -> float:
+    """Photo colour in percent, 0 (the model's colour) to 100, as the engine's amount (0 to 1)."""
+    return _percent_amount(text, "photo colour")
+
+
 def add_filter_args(parser: argparse.ArgumentParser) -> None:
-    """``--smooth-shadows LEVELS``, ``--colour-noise PERCENT`` (or ``--color-noise``) and
-    ``--luminance-noise PERCENT``, for every sub-command that enhances; ``filters(args)`` reads them."""
+    """``--smooth-shadows LEVELS``, ``--photo-colour PERCENT`` (or ``--photo-color``), ``--colour-noise
+    PERCENT`` (or ``--color-noise``) and ``--luminance-noise PERCENT``, for every sub-command that enhances;
+    ``filters(args)`` reads them."""
     default_smoothing = None if DEFAULT_FILTERS.auto_smoothing else DEFAULT_FILTERS.smoothing
     parser.add_argument(
         "--smooth-shadows", type=smoothing, metavar="auto|LEVELS", dest="smoothing",
@@ -59,6 +69,12 @@ def add_filter_args(parser: argparse.ArgumentParser) -> None:
         f"moves by at most LEVELS of 255 (0 = off; up to {MAX_LEVELS:g}; 1 to 2 for blocky phone photos), or "
         f"'auto': {AUTO_LEVELS:g} for the darkest photos, none from mean luma {AUTO_RAMP.high:g} (default: "
         f"{'auto' if default_smoothing is None else default_smoothing})")
+    parser.add_argument(
+        "--photo-colour", "--photo-color", type=photo_colour_amount, default=DEFAULT_FILTERS.photo_colour,
+        metavar="PERCENT", dest="photo_colour",
+        help="after the lift, give the lifted pixels the photo's own hues on the model's brightness and "
+        "detail (the model alone turns some saturated colours: red to orange, teal to sky blue; 0 = the "
+        f"model's colour, 100 = the photo's; default {DEFAULT_FILTERS.photo_colour * 100:g})")
     parser.add_argument(
         "--colour-noise", "--color-noise", type=noise_amount, default=DEFAULT_FILTERS.colour_noise,
         metavar="PERCENT", dest="colour_noise",
@@ -72,8 +88,8 @@ def add_filter_args(parser: argparse.ArgumentParser) -> None:
 
 def filters(args: argparse.Namespace) -> Filters:
     """The filters ``add_filter_args``' options chose."""
-    return Filters.chosen(smoothing=args.smoothing, colour_noise=args.colour_noise,
-                          luminance_noise=args.luminance_noise)
+    return Filters.chosen(smoothing=args.smoothing, photo_colour=args.photo_colour,
+                          colour_noise=args.colour_noise, luminance_noise=args.luminance_noise)
 
 
 def int_range(low: int, high: int | None = None) -> Callable[[str], int]:

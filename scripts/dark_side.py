@@ -4,7 +4,7 @@ of a scored set, per model, shadow-smoothing level and noise reduction, through 
 NIQE scores luma only and reads grain as texture, so it cannot tell a clean lift from one that turns sensor
 noise and compression blocks into blotches. On the large frames of a folder of real night photos
 (``shared/data/dev_real``: frames of at least --min-megapixels), each method (model x --smoothing level x
---colour-noise x --luminance-noise amount) is measured on a 640 px centre crop:
+--photo-colour x --colour-noise x --luminance-noise amount) is measured on a 640 px centre crop:
 
 - **chroma detail**: the mean absolute difference, in 8-bit levels, between the output's chroma (RGB minus
   Rec. 601 luma) and its 7x7 box mean: colour speckle and blotches. Lower is cleaner.
@@ -153,6 +153,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("models", nargs="+", type=Path, help="exported .onnx files")
     parser.add_argument("--smoothing", type=arguments.smoothing, nargs="+", default=[0.0],
                         help="shadow smoothing levels to run each model with (0 = off; 'auto': per photo)")
+    parser.add_argument("--photo-colour", type=float, nargs="+", default=[0.0], metavar="PERCENT",
+                        help="photo colour to run each model with, 0 (off; the model's colour) to 100 (the "
+                        "app's default)")
     parser.add_argument("--colour-noise", type=float, nargs="+", default=[0.0], metavar="PERCENT",
                         help="colour noise reduction to run each model with, 0 (off; the model alone) to 100 "
                         "(the app's default)")
@@ -172,15 +175,16 @@ def main(argv: list[str]) -> int:
     methods = {}
     for path in args.models:
         model = EnhancerModel.load(path, provider="cpu")
-        for level, colour, luminance in product(args.smoothing, args.colour_noise, args.luminance_noise):
-            filters = Filters.chosen(smoothing=level, colour_noise=colour / 100.0,
+        for level, photo, colour, luminance in product(args.smoothing, args.photo_colour, args.colour_noise,
+                                                       args.luminance_noise):
+            filters = Filters.chosen(smoothing=level, photo_colour=photo / 100.0, colour_noise=colour / 100.0,
                                      luminance_noise=luminance / 100.0)
             name = " ".join(part for part in (path.stem, filters.describe()) if part)
             methods[name] = engine_method(model, filters)
-    if len(methods) != len(args.models) * len(args.smoothing) * len(args.colour_noise) * len(
-            args.luminance_noise):
-        parser.error("give models whose file names differ, and smoothing levels and noise reduction amounts "
-                     "that differ: they name rows")
+    if len(methods) != len(args.models) * len(args.smoothing) * len(args.photo_colour) * len(
+            args.colour_noise) * len(args.luminance_noise):
+        parser.error("give models whose file names differ, and smoothing levels, photo colour and noise "
+                     "reduction amounts that differ: they name rows")
     frames = frames_of_at_least(args.folder, args.min_megapixels * 1e6)
     if not frames:
         parser.error(f"no frame of at least {args.min_megapixels} MP in {args.folder}")

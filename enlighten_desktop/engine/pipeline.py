@@ -21,6 +21,7 @@ from typing import TypeVar
 import numpy as np
 
 from enlighten_desktop.engine.attention import default_attention, exposure_gain
+from enlighten_desktop.engine.colour import keep_photo_colour
 from enlighten_desktop.engine.errors import CancelledError
 from enlighten_desktop.engine.filters import NO_FILTERS, Filters
 from enlighten_desktop.engine.model import EnhancerModel
@@ -130,9 +131,10 @@ def _run_tile(
     original by ``strength`` (apply_strength's arithmetic), into ``out`` (core-sized H x W x 3 float32).
     ``attention``: the photo's map, or the photo's exposure gain for the default map of the window.
     ``filters.smoothing`` > 0: the model sees the window with its shadows smoothed by that many levels
-    (``smoothing`` module); the blend is still with the original. ``filters.colour_noise``,
-    ``filters.luminance_noise`` > 0: the model's output gets that much colour, then luminance noise reduction
-    (``noise`` module), worked out on the core plus the filters' reach."""
+    (``smoothing`` module); the blend is still with the original. ``filters.photo_colour``,
+    ``filters.colour_noise``, ``filters.luminance_noise`` > 0: the model's output takes that much of the
+    colour of the photo as the model saw it (``colour`` module), then gets that much colour, then luminance
+    noise reduction (``noise`` module), worked out on the core plus the filters' reach."""
     window = read_window(rgb, tile.window)
     if isinstance(attention, float):
         att = default_attention(window, attention)[None, None]
@@ -148,6 +150,8 @@ def _run_tile(
         reach = _within_reach(tile, rgb.shape[:2])
         cleaned = _to_unit(result[:, reach[0], reach[1]])
         weight = att[0, 0][reach]
+        if filters.photo_colour:
+            cleaned = keep_photo_colour(cleaned, seen[reach], weight * np.float32(filters.photo_colour))
         if filters.colour_noise:
             cleaned = reduce_colour_noise(cleaned, weight * np.float32(filters.colour_noise))
         if filters.luminance_noise:

@@ -29,6 +29,7 @@ class PhotoControls(QObject):
         session.filters = settings.filters
         adjust.smoothing.setValue(round(settings.smoothing * SMOOTHING_STEPS_PER_LEVEL))
         adjust.auto_smoothing.setChecked(settings.auto_smoothing)
+        adjust.photo_colour.setValue(round(settings.photo_colour * 100))
         adjust.colour_noise.setValue(round(settings.colour_noise * 100))
         adjust.luminance_noise.setValue(round(settings.luminance_noise * 100))
         adjust.opacity.setValue(round(settings.overlay_opacity * 100))
@@ -43,7 +44,7 @@ class PhotoControls(QObject):
         compare.stroke_moved.connect(session.continue_stroke)
         compare.stroke_finished.connect(session.end_stroke)
         adjust.strength.valueChanged.connect(self._on_strength)
-        for slider in (adjust.smoothing, adjust.colour_noise, adjust.luminance_noise):
+        for slider in (adjust.smoothing, adjust.photo_colour, adjust.colour_noise, adjust.luminance_noise):
             slider.valueChanged.connect(self._on_filters)
         adjust.auto_smoothing.toggled.connect(self._on_filters)
         adjust.show_overlay.toggled.connect(lambda _on: self.update_overlay())
@@ -80,6 +81,7 @@ class PhotoControls(QObject):
         adjust = self.adjust
         self.settings.smoothing = adjust.smoothing.value() / SMOOTHING_STEPS_PER_LEVEL
         self.settings.auto_smoothing = adjust.auto_smoothing.isChecked()
+        self.settings.photo_colour = adjust.photo_colour.value() / 100
         self.settings.colour_noise = adjust.colour_noise.value() / 100
         self.settings.luminance_noise = adjust.luminance_noise.value() / 100
         self.session.set_filters(self.settings.filters)

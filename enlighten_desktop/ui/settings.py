@@ -117,6 +117,8 @@ class AppSettings:
                         doc="Shadow smoothing in 8-bit levels before the lift (0 = off), when not automatic.")
     auto_smoothing = Setting("adjust/auto_smoothing", DEFAULT_FILTERS.auto_smoothing, _as_bool,
                              doc="Shadow smoothing chosen per photo by its darkness instead of the levels.")
+    photo_colour = Setting("adjust/photo_colour", DEFAULT_FILTERS.photo_colour, _unit,
+                           doc="The photo's own colour on the lifted pixels, 0 (the model's) to 1 (full).")
     colour_noise = Setting("adjust/colour_noise", DEFAULT_FILTERS.colour_noise, _unit,
                            doc="Colour noise reduction after the lift, 0 (off) to 1 (full).")
     luminance_noise = Setting("adjust/luminance_noise", DEFAULT_FILTERS.luminance_noise, _unit,
@@ -151,9 +153,11 @@ class AppSettings:
 
     @property
     def filters(self) -> Filters:
-        """The shadow smoothing and noise reduction chosen (each stored on its own, clamped to its range)."""
+        """The shadow smoothing, photo colour and noise reduction chosen (each stored on its own, clamped to
+        its range)."""
         return Filters.chosen(smoothing=None if self.auto_smoothing else self.smoothing,
-                              colour_noise=self.colour_noise, luminance_noise=self.luminance_noise)
+                              photo_colour=self.photo_colour, colour_noise=self.colour_noise,
+                              luminance_noise=self.luminance_noise)
 
     def output_options(self) -> OutputOptions:
         """The export options of the batch and of "export current"."""

@@ -108,24 +108,26 @@ def test_bench_reports_speed_memory_and_tiled_agreement(contract_model_path):
     run = cli("bench", "--model", contract_model_path, "--size", "192x128", "--tile", "32", "--runs", "2")
     assert run.returncode == 0, run.stderr
     # It measures what enhance does by default: automatic shadow smoothing (none for this synthetic photo,
-    # mean luma 0.13) and colour noise reduction, whose reach (40 px) is wider than this model's tile
-    # margin (32 px). The margin becomes 48 px (a multiple of 16), a window 128 px: the image's 128 rows
-    # need no split.
-    assert ("192x128, shadow smoothing automatic (none for this photo), colour noise reduction 100 % "
+    # mean luma 0.13), photo colour and colour noise reduction, whose reach (40 px) is wider than this
+    # model's tile margin (32 px). The margin becomes 48 px (a multiple of 16), a window 128 px: the image's
+    # 128 rows need no split.
+    assert ("192x128, shadow smoothing automatic (none for this photo), photo colour 100 %, colour noise "
+            "reduction 100 % "
             "(6 tile(s) of 32) on CPUExecutionProvider") in run.stdout
     assert "ms/MP" in run.stdout and "peak RSS" in run.stdout and "n/a" not in run.stdout
     agree = cli("bench", "--model", contract_model_path, "--size", "192x128", "--tile", "32",
                 "--compare-whole", "--colour-noise", "0", "--smooth-shadows", "0")
-    assert "192x128 tile 32 vs whole image" in agree.stdout, agree.stderr
+    # Photo colour works pixel by pixel: the tiles agree with it on (the default) as without.
+    assert "192x128, photo colour 100 % tile 32 vs whole image" in agree.stdout, agree.stderr
     assert "max difference 0.000 levels" in agree.stdout
     # Shadow smoothing widens the windows by its reach, so tiles still agree with the whole image.
     smoothed = cli("bench", "--model", contract_model_path, "--size", "192x128", "--tile", "32",
-                   "--compare-whole", "--smooth-shadows", "2", "--colour-noise", "0")
+                   "--compare-whole", "--smooth-shadows", "2", "--colour-noise", "0", "--photo-colour", "0")
     assert "192x128, shadow smoothing 2 tile 32 vs whole image" in smoothed.stdout, smoothed.stderr
     assert "max difference 0.000 levels" in smoothed.stdout
     # Colour noise reduction reads the model's output within the margin: as close as the model's own tiles.
     cleaned = cli("bench", "--model", contract_model_path, "--size", "192x128", "--tile", "32",
-                  "--compare-whole", "--colour-noise", "100", "--smooth-shadows", "0")
+                  "--compare-whole", "--colour-noise", "100", "--smooth-shadows", "0", "--photo-colour", "0")
     assert "192x128, colour noise reduction 100 % tile 32 vs whole image" in cleaned.stdout, cleaned.stderr
     assert re.search(r"[01] levels after rounding to 8 bits", cleaned.stdout), cleaned.stdout
 
@@ -145,8 +147,10 @@ def test_the_command_lines_defaults_are_the_engines():
     assert build_parser().parse_args(["edit", "photo.jpg"]).tile is None  # the engine's automatic tile
     assert build_parser().parse_args(["edit", "photo.jpg", "--tile", "auto"]).tile is None
     assert build_parser().parse_args(["enhance", "photo.jpg", "--tile", "0"]).tile == 0
-    # The filters, too: automatic shadow smoothing and colour noise reduction, as the app's first start.
+    # The filters, too: automatic shadow smoothing, photo colour and colour noise reduction, as the app's
+    # first start.
     from enlighten_desktop import arguments
     from enlighten_desktop.engine.filters import DEFAULT_FILTERS, Filters
 
-    assert arguments.filters(enhance) == DEFAULT_FILTERS == Filters(auto_smoothing=True, colour_noise=1.0)
+    assert arguments.filters(enhance) == DEFAULT_FILTERS == Filters(auto_smoothing=True, photo_colour=1.0,
+                                                                    colour_noise=1.0)

@@ -168,7 +168,8 @@ def test_cli_cleans_by_default_takes_a_percentage_and_refuses_a_bad_value(
     image, _ = read_photo(source)
     loaded = EnhancerModel.load(model_path, provider="cpu")
     for name, amount in [("default", DEFAULT_FILTERS.colour_noise), ("off", 0.0), ("forty", 0.4)]:
-        expected = run_to_end(enhance(loaded, image.rgb, filters=Filters(colour_noise=amount))).enhanced
+        chosen = Filters(photo_colour=DEFAULT_FILTERS.photo_colour, colour_noise=amount)
+        expected = run_to_end(enhance(loaded, image.rgb, filters=chosen)).enhanced
         np.testing.assert_array_equal(written[name], np.round(expected * 255).astype(np.uint8))
     assert speckle(written["default"] / 255.0) < speckle(written["off"] / 255.0) / 2
     with pytest.raises(SystemExit) as refused:

@@ -103,7 +103,7 @@ def test_cli_takes_a_percentage_and_refuses_a_bad_value(tmp_path: Path,
     written = np.asarray(Image.open(next((tmp_path / "out").glob("dark*.png"))))
     image, _ = read_photo(source)
     loaded = EnhancerModel.load(model_path, provider="cpu")
-    chosen = Filters(colour_noise=1.0, luminance_noise=0.6)
+    chosen = Filters(photo_colour=1.0, colour_noise=1.0, luminance_noise=0.6)
     expected = run_to_end(enhance(loaded, image.rgb, filters=chosen)).enhanced
     np.testing.assert_array_equal(written, np.round(expected * 255).astype(np.uint8))
     with pytest.raises(SystemExit) as refused:

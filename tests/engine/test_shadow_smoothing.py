@@ -213,11 +213,11 @@ def test_automatic_smoothing_is_one_level_for_the_whole_photo_in_every_tile(mode
 def test_filters_are_automatic_or_a_level_and_say_which() -> None:
     with pytest.raises(ValueError, match="either automatic or a number of levels"):
         Filters(smoothing=1.0, auto_smoothing=True)
-    auto = Filters.chosen(smoothing=None, colour_noise=1.0, luminance_noise=0.0)
+    auto = Filters.chosen(smoothing=None, photo_colour=0.0, colour_noise=1.0, luminance_noise=0.0)
     assert auto == Filters(auto_smoothing=True, colour_noise=1.0)
     assert auto.describe() == "shadow smoothing automatic, colour noise reduction 100 %"
-    assert Filters.chosen(smoothing=1.5, colour_noise=0.0, luminance_noise=0.5).describe() == (
-        "shadow smoothing 1.5, luminance noise reduction 50 %")
+    chosen = Filters.chosen(smoothing=1.5, photo_colour=0.5, colour_noise=0.0, luminance_noise=0.5)
+    assert chosen.describe() == "shadow smoothing 1.5, photo colour 50 %, luminance noise reduction 50 %"
     assert Filters().describe() == ""
     dark = blocky_shadows(32, 32)
     assert auto.describe(dark) == "shadow smoothing automatic (1 level), colour noise reduction 100 %"

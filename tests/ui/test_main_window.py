@@ -129,7 +129,8 @@ def test_shadow_smoothing_runs_the_model_again_and_the_queue_writes_with_it(make
     assert window.adjust.smoothing_label.text() == "1.5 levels"
     assert window.settings.smoothing == 1.5 and not window.settings.auto_smoothing  # remembered
     (model,) = window.models.loaded()
-    assert settings.filters == Filters(smoothing=1.5, colour_noise=DEFAULT_FILTERS.colour_noise)
+    assert settings.filters == Filters(smoothing=1.5, photo_colour=DEFAULT_FILTERS.photo_colour,
+                                       colour_noise=DEFAULT_FILTERS.colour_noise)
     expected = run_to_end(enhance(model, session.result.original, filters=settings.filters,
                                   tile=settings.tile))
     assert session.result_is_full
@@ -171,27 +172,31 @@ def test_automatic_shadow_smoothing_follows_the_photo_and_is_remembered(make_win
     assert window.settings.auto_smoothing  # remembered for the next start
     (model,) = window.models.loaded()
     assert auto_levels(session.result.original) == AUTO_LEVELS
-    chosen = Filters(smoothing=AUTO_LEVELS, colour_noise=window.settings.colour_noise)
+    chosen = Filters(smoothing=AUTO_LEVELS, photo_colour=window.settings.photo_colour,
+                     colour_noise=window.settings.colour_noise)
     expected = run_to_end(enhance(model, session.result.original, filters=chosen, tile=settings.tile))
     assert session.result_is_full
     np.testing.assert_array_equal(session.result.enhanced, expected.enhanced)
     assert not np.array_equal(session.result.enhanced, plain)
 
 
-def test_noise_reduction_sliders_run_the_model_again_and_the_queue_writes_with_them(
+def test_photo_colour_and_noise_reduction_sliders_run_the_model_again_and_the_queue_writes_with_them(
         make_window, qtbot, tmp_path, settings) -> None:
     photo, window = open_dark_photo(make_window, qtbot, tmp_path)
     session, adjust = window.session, window.adjust
     (model,) = window.models.loaded()
-    # Colour noise reduction is on by default, luminance noise reduction off.
-    assert (adjust.colour_noise_label.text(), adjust.luminance_noise_label.text()) == ("100 %", "off")
+    # Photo colour and colour noise reduction are on by default, luminance noise reduction off.
+    labels = (adjust.photo_colour_label, adjust.colour_noise_label, adjust.luminance_noise_label)
+    assert tuple(label.text() for label in labels) == ("100 %", "100 %", "off")
     default = run_to_end(enhance(model, session.result.original, filters=DEFAULT_FILTERS, tile=settings.tile))
     np.testing.assert_array_equal(session.result.enhanced, default.enhanced)
+    wait_ready(qtbot, window, lambda: adjust.photo_colour.setValue(40))
     wait_ready(qtbot, window, lambda: adjust.colour_noise.setValue(0))
     wait_ready(qtbot, window, lambda: adjust.luminance_noise.setValue(50))
-    assert (adjust.colour_noise_label.text(), adjust.luminance_noise_label.text()) == ("off", "50 %")
-    assert (window.settings.colour_noise, window.settings.luminance_noise) == (0.0, 0.5)  # remembered
-    chosen_filters = Filters(luminance_noise=0.5)
+    assert tuple(label.text() for label in labels) == ("40 %", "off", "50 %")
+    remembered = (window.settings.photo_colour, window.settings.colour_noise, window.settings.luminance_noise)
+    assert remembered == (0.4, 0.0, 0.5)
+    chosen_filters = Filters(photo_colour=0.4, luminance_noise=0.5)
     chosen = run_to_end(enhance(model, session.result.original, filters=chosen_filters, tile=settings.tile))
     assert session.result_is_full
     np.testing.assert_array_equal(session.result.enhanced, chosen.enhanced)

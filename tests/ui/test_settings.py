@@ -43,11 +43,13 @@ def test_defaults_and_garbage_fall_back_to_typed_defaults(tmp_path: Path) -> Non
     assert settings.tile is None  # the engine's automatic tile, not a number copied from it
     assert settings.strength == 1.0  # clamped to [0, 1]
     assert settings.smoothing == 4.0  # clamped to what the engine accepts
-    # Automatic shadow smoothing and colour noise reduction on unless turned off; the garbage clamped into
-    # filters the engine accepts once the level counts.
-    assert settings.filters == Filters(auto_smoothing=True, colour_noise=1.0, luminance_noise=0.0)
+    # Automatic shadow smoothing, photo colour and colour noise reduction on unless turned off; the garbage
+    # clamped into filters the engine accepts once the level counts.
+    assert settings.filters == Filters(auto_smoothing=True, photo_colour=1.0, colour_noise=1.0,
+                                       luminance_noise=0.0)
     store.setValue("adjust/auto_smoothing", False)
-    assert settings.filters == Filters(smoothing=4.0, colour_noise=1.0, luminance_noise=0.0)
+    store.setValue("adjust/photo_colour", 2.5)
+    assert settings.filters == Filters(smoothing=4.0, photo_colour=1.0, colour_noise=1.0, luminance_noise=0.0)
     assert settings.provider == "auto"
     assert settings.model_path is None
     assert settings.output_options() == OutputOptions()

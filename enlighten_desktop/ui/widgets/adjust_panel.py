@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from enlighten_desktop.engine.colour import DEFAULT_PHOTO_COLOUR_AMOUNT
 from enlighten_desktop.engine.noise import DEFAULT_COLOUR_AMOUNT, LUMINANCE_MAX_LEVELS
 from enlighten_desktop.engine.smoothing import AUTO_LEVELS, AUTO_RAMP, MAX_LEVELS, levels_text
 from enlighten_desktop.ui.widgets.attention_overlay import AttentionLegend
@@ -91,6 +92,13 @@ class AdjustPanel(QWidget):
                                              smoothing_text, self.auto_smoothing)
         self._auto_level: float | None = None
         self.auto_smoothing.toggled.connect(self._show_smoothing_mode)
+        self.photo_colour = _slider(0, 100, round(DEFAULT_PHOTO_COLOUR_AMOUNT * 100),
+                                    "Give the lifted pixels the photo's own hues on the model's brightness "
+                                    "and detail: the model alone turns some saturated colours (a red toy "
+                                    "orange, teal sky blue, violet grey). 0 % keeps the model's colour. On "
+                                    "by default; re-runs the model.")
+        self.photo_colour_label = _labelled_row(strength_form, "Photo colour", self.photo_colour,
+                                                percent_text)
         self.colour_noise = _slider(0, 100, round(DEFAULT_COLOUR_AMOUNT * 100),
                                     "Take the coloured blotches out of the lifted shadows and keep their "
                                     "luma grain: the colour is averaged where the brightness is flat and "
