@@ -20,12 +20,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from dark_side import engine_method
 from make_samples import SAMPLES
 
 from enlighten_desktop.engine.filters import DEFAULT_FILTERS
 from enlighten_desktop.engine.item import read_photo
 from enlighten_desktop.engine.model import EnhancerModel, default_model_path
+from enlighten_desktop.engine.pipeline import enhance, run_to_end
 from training.contact_sheet import contact_sheet
 from training.enhancers import to_uint8
 from training.evaluate import load_rgb, markdown_table
@@ -50,15 +50,15 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     model = EnhancerModel.load(args.model, provider="cpu")
-    methods = {f"photo colour {amount:g} %": engine_method(model, replace(DEFAULT_FILTERS,
-                                                                          photo_colour=amount / 100.0))
+    methods = {f"photo colour {amount:g} %": replace(DEFAULT_FILTERS, photo_colour=amount / 100.0)
                for amount in args.photo_colour}
     rows, sheet, totals = [], [], {name: [] for name in methods}
     for source, name, _exposure, _full_well in SAMPLES:
         original = load_rgb(args.originals / source)
         photo, _ = read_photo(SAMPLES_DIR / name)  # as the app reads it (JPEG block smoothing, 16-bit TIFF)
-        dark = to_uint8(photo.rgb)
-        outputs = {method: run(dark) for method, run in methods.items()}
+        # The engine gets the photo as read (16 bits for the TIFF), as enhance gives it.
+        outputs = {method: to_uint8(run_to_end(enhance(model, photo.rgb, filters=filters)).enhanced)
+                   for method, filters in methods.items()}
         for method, output in outputs.items():
             change = colour_change(output, original)
             if change is None:

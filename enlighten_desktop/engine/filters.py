@@ -83,7 +83,12 @@ class Filters:
     @property
     def cleans_output(self) -> bool:
         """Whether a filter runs on the model's output (photo colour or noise reduction)."""
-        return bool(self.photo_colour or self.colour_noise or self.luminance_noise)
+        return bool(self.photo_colour or self.cleans_noise)
+
+    @property
+    def cleans_noise(self) -> bool:
+        """Whether a noise filter runs: those read around each pixel (photo colour works pixel by pixel)."""
+        return bool(self.colour_noise or self.luminance_noise)
 
     def as_json(self) -> dict[str, float | bool]:
         """The filters as a JSON-able dict (a CLI batch's identity)."""

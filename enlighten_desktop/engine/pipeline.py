@@ -67,7 +67,7 @@ def tile_margin(model: EnhancerModel, filters: Filters) -> int:
     ``noise.COLOUR_REACH`` px of the model's output around the core, inside the margin (at least that
     wide): its box means keep the model's own tile error there from growing (docs/ENGINE_API.md)."""
     margin = model.contract.tile_margin + (SMOOTHING_REACH if filters.may_smooth else 0)
-    return max(margin, COLOUR_REACH) if filters.cleans_output else margin
+    return max(margin, COLOUR_REACH) if filters.cleans_noise else margin
 
 
 class Stage(TextEnum):

@@ -11,9 +11,9 @@ from PIL import Image
 
 from enlighten_desktop.cli import main as cli_main
 from enlighten_desktop.engine.colour import PHOTO_COLOURFULNESS, TRUSTED_LUMA, keep_photo_colour
-from enlighten_desktop.engine.filters import DEFAULT_FILTERS, Filters
+from enlighten_desktop.engine.filters import DEFAULT_FILTERS, NO_FILTERS, Filters
 from enlighten_desktop.engine.model import EnhancerModel, default_model_path
-from enlighten_desktop.engine.pipeline import enhance, run_to_end
+from enlighten_desktop.engine.pipeline import enhance, run_to_end, tile_margin
 
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 # Dim saturated colours of the kind the shipped model turns (a red toy, teal, violet, green, blue), and grey.
@@ -137,3 +137,9 @@ def test_cli_keeps_photo_colour_by_default_and_takes_a_percentage(tmp_path: Path
     assert hue_turn(written["default"][red], patches(DIM_COLOURS)[red]) < 3.0
     assert hue_turn(written["off"][red], patches(DIM_COLOURS)[red]) > 10.0
     assert written["default"][red][1] < written["half"][red][1] < written["off"][red][1]  # less orange
+
+
+def test_photo_colour_alone_does_not_widen_the_tiles(cpu_model: EnhancerModel) -> None:
+    # It works pixel by pixel: the noise filters' reach is theirs alone.
+    assert tile_margin(cpu_model, Filters(photo_colour=1.0)) == tile_margin(cpu_model, NO_FILTERS)
+    assert tile_margin(cpu_model, Filters(colour_noise=1.0)) > tile_margin(cpu_model, NO_FILTERS)
