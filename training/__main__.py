@@ -85,6 +85,7 @@ _OPTIONS: dict[str, tuple[str | None, str, Any, str]] = {
     "workers": ("data", "workers", int, "data loader worker processes"),
     "width": ("model", "width", int, "generator base width (32 = paper)"),
     "norm": ("model", "norm", str, "generator norm: batch (paper), layer or none"),
+    "g_init": ("model", "g_init", str, "generator init: paper (N(0, 0.02)) or he (scaled for --norm none)"),
     "backbone": ("loss", "backbone", str, "SFP backbone: vgg16 (paper) or efficientnet_lite0 (no download)"),
     "vgg16_weights": ("loss", "vgg16_weights", str, "VGG-16 state-dict file (default: fetch-vgg16's cache)"),
     "vgg_stride": ("loss", "vgg_stride", int, "relu5_1 stride: 8 (paper's code: 4th pool skipped) or 16"),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from training.features import BACKBONES, VGG_INPUTS, VGG_STRIDES
-from training.models.generator import NORM_KINDS
+from training.models.generator import INIT_KINDS, NORM_KINDS
 
 
 @dataclass(frozen=True)
@@ -21,10 +21,13 @@ class ModelConfig:
     width: int = 32  # base channels; 32 = the paper (8.6 M parameters), 16 is about 4x cheaper
     norm: str = "batch"  # "batch" (paper) or "layer" (same in train and eval, tiling-exact)
     d_base: int = 64  # discriminators' base channels
+    g_init: str = "paper"  # generator init: "paper" (N(0, 0.02)) or "he" (for --norm none: init_weights_he)
 
     def __post_init__(self) -> None:
         if self.norm not in NORM_KINDS:
             raise ValueError(f"unknown norm {self.norm!r}; choose one of {NORM_KINDS}")
+        if self.g_init not in INIT_KINDS:
+            raise ValueError(f"unknown g_init {self.g_init!r}; choose one of {INIT_KINDS}")
         if self.width < 1 or self.d_base < 1:
             raise ValueError(f"width and d_base must be positive, got {self.width}, {self.d_base}")
 

@@ -98,7 +98,7 @@ def build(
     G starts from ``config.init_generator`` when set, unless ``initial_generator`` is False (a resumed run
     restores its own weights and must not need that file any more)."""
     torch.manual_seed(config.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
-    g = AttentionUNet(width=config.model.width, norm=config.model.norm)
+    g = AttentionUNet(width=config.model.width, norm=config.model.norm, init=config.model.g_init)
     if config.init_generator is not None and initial_generator:
         g.load_state_dict(_initial_generator(config).state_dict())
     g = g.to(device)

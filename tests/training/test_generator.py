@@ -185,3 +185,33 @@ def test_widening_refuses_what_it_cannot_keep_exact() -> None:
         widen(_trained_like(4), 6)
     with pytest.raises(ValueError, match="norm-free"):
         widen(AttentionUNet(width=4, norm="layer"), 8)
+
+
+def _last_features_std(generator: AttentionUNet) -> float:
+    captured: list[torch.Tensor] = []
+    hook = generator.to_residual.register_forward_pre_hook(lambda _m, args: captured.append(args[0]))
+    image, attention = _inputs(n=1, h=64, w=64)
+    with torch.no_grad():
+        generator(image, attention)
+    hook.remove()
+    return float(captured[0].std())
+
+
+def test_he_init_keeps_the_signal_through_the_norm_free_generator_and_starts_at_the_identity() -> None:
+    torch.manual_seed(0)
+    paper = AttentionUNet(width=16, norm="none")
+    torch.manual_seed(0)
+    he = AttentionUNet(width=16, norm="none", init="he")
+    # The paper's N(0, 0.02) with no norm to rescale leaves almost nothing of the input by the last layer;
+    # He's scale keeps it at the input's order (input std about 0.6).
+    assert _last_features_std(paper) < 1e-3
+    assert 0.2 < _last_features_std(he) < 5.0
+    image, attention = _inputs(n=1, h=32, w=32)
+    with torch.no_grad():
+        assert torch.equal(he(image, attention), image)  # output layer at zero: residual 0
+    assert he.to_residual.weight.abs().sum() == 0 and any(p.abs().sum() > 0 for p in he.down.parameters())
+
+
+def test_an_unknown_init_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown init 'xavier'"):
+        AttentionUNet(width=4, init="xavier")

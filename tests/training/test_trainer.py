@@ -282,3 +282,13 @@ def test_the_chroma_term_pulls_colour_toward_the_targets_and_ignores_luma(tiny_c
 
     assert rise(weighted, grey_only) == pytest.approx(rise(plain, grey_only), abs=1e-6)
     assert rise(weighted, colour_only) > rise(plain, colour_only) + 0.05
+
+
+def test_the_generator_init_comes_from_the_config(tiny_config: TrainConfig) -> None:
+    he = replace(tiny_config, model=replace(tiny_config.model, norm="none", g_init="he"))
+    nets, _ = build(he, torch.device("cpu"))
+    assert nets.g.to_residual.weight.abs().sum() == 0
+    paper, _ = build(replace(he, model=replace(he.model, g_init="paper")), torch.device("cpu"))
+    assert paper.g.to_residual.weight.abs().sum() > 0
+    with pytest.raises(ValueError, match="unknown g_init"):
+        replace(tiny_config.model, g_init="xavier")

@@ -17,6 +17,7 @@ SIZE_MULTIPLE = 16
 
 NormKind = Literal["batch", "layer", "none"]
 NORM_KINDS: tuple[str, ...] = ("batch", "layer", "none")
+INIT_KINDS: tuple[str, ...] = ("paper", "he")
 
 _LUMA601 = (0.299, 0.587, 0.114)
 
@@ -145,12 +146,15 @@ class AttentionUNet(nn.Module):
     Args:
         width: base channel count (32 = the paper: 32, 64, 128, 256, 512 over five levels).
         norm: ``"batch"`` (the paper) or ``"layer"`` (per-pixel channel LayerNorm, see :class:`LayerNorm2d`).
+        init: ``"paper"`` (:func:`init_weights`) or ``"he"`` (:func:`init_weights_he`).
     """
 
-    def __init__(self, *, width: int = 32, norm: NormKind = "batch") -> None:
+    def __init__(self, *, width: int = 32, norm: NormKind = "batch", init: str = "paper") -> None:
         super().__init__()
         if width < 1:
             raise ValueError(f"width must be positive, got {width}")
+        if init not in INIT_KINDS:
+            raise ValueError(f"unknown init {init!r}; choose one of {INIT_KINDS}")
         _norm(norm, 1)  # fail early on an unknown kind
         self.width = width
         self.norm = norm
@@ -164,7 +168,10 @@ class AttentionUNet(nn.Module):
             [_UpBlock(c[level], norm=norm, last_norm=level > 1) for level in range(4, 0, -1)]
         )
         self.to_residual = nn.Conv2d(c[0], 3, 1)
-        init_weights(self)
+        if init == "he":
+            init_weights_he(self)
+        else:
+            init_weights(self)
 
     def forward(self, image: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
         """image: [N, 3, H, W] in [-1, 1]; attention: [N, 1, H, W] in [0, 1]; H, W multiples of 16.
@@ -212,6 +219,26 @@ def init_weights(module: nn.Module) -> None:
         elif isinstance(m, (nn.BatchNorm2d, LayerNorm2d)):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
+
+
+def init_weights_he(generator: AttentionUNet) -> None:
+    """He initialisation for LeakyReLU(0.2), biases 0, the output layer at zero (G starts as the identity).
+
+    Without normalisation layers the paper's N(0, 0.02) shrinks the signal at every one of the generator's
+    convolutions, so the network starts as an almost constant map and, like a deep linear network from a small
+    start, learns its input-output modes one at a time, strongest first: brightness long before colour (a
+    network trained so kept one or two colour directions in its last features; scripts/colour_patches.py).
+    He's scale keeps each layer's output variance equal to its input's, so every mode is there from the start.
+    """
+    for m in generator.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, a=0.2, mode="fan_in", nonlinearity="leaky_relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm2d, LayerNorm2d)):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+    nn.init.zeros_(generator.to_residual.weight)
 
 
 def count_parameters(module: nn.Module) -> int:
