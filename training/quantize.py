@@ -32,6 +32,18 @@ channel (2 to 5 times the median channel's), rounds the narrow channels of a dar
 activations' SNR against fp32 was 6 to 11 dB in the deepest levels of dev_real/132). Keeping the full- or
 half-resolution decoder level in fp32 gained about 3 dB on the worst photo but costs 18% of the model's
 arithmetic; the ends or the deep levels in fp32 changed nothing.
+
+The model retrained from He's initialisation (run s36, docs/TRAINING.md) broke that recipe: with the first and
+last convolutions in fp32 its int8 file scored 36.0 / 28.7 dB on a 12-photo screen of its worst frames (20
+real photos through the engine: 36.4 / 29.8 dB), and no equalisation strength, percentile or larger
+calibration set reached 32 dB on its worst photo. Keeping any one level's convolutions in fp32 changed
+nothing, because the activations between them were still rounded (each LeakyRelu, MaxPool and gate is an 8-bit
+op of its own). Rounding one activation at a time to 8 bits in PyTorch (that image's own range, dev_real 450_2
+and s245_1909 at 768 px) found the cause: the first convolution's output alone costs 29.4 and 33.1 dB, the
+first level's output 40.1 and 36.5 dB, every deeper activation 42 dB or more (most over 50). The first
+level's features carry a dark photo's whole signal on a small part of their range, and everything after them
+magnifies it. So --float-ends keeps the whole first level in float, its activations and the pool and gate that
+read its output included (_float_ends): 37.8 / 36.3 dB on the same screen.
 """
 
 from __future__ import annotations
@@ -69,6 +81,8 @@ QUANT_FORMATS = {"qoperator": QuantFormat.QOperator, "qdq": QuantFormat.QDQ}
 # (H, W) crops for calibration: several shapes, multiples of 16, so ranges are not tuned to one aspect.
 CALIBRATION_SIZES = ((256, 256), (256, 384), (384, 256))
 COMPARE_MAX_SIDE = 512
+# Convolutions of the full-resolution first level kept in float with --float-ends (module docstring).
+FLOAT_LEVEL_CONVOLUTIONS = 2
 BENCH_SIZE = (512, 512)
 
 
@@ -131,12 +145,28 @@ def _float_tail(model: onnx.ModelProto) -> list[str]:
 
 
 def _float_ends(model: onnx.ModelProto) -> list[str]:
-    """Names of the first and last convolutions, and of the node that joins ``image`` and ``attention`` for
-    the first one (quantising that join would round the input anyway)."""
-    convs = [node for node in model.graph.node if node.op_type == "Conv"]
-    producers = {out: node for node in model.graph.node for out in node.output}
+    """Names of the nodes kept in float at the network's ends: the node that joins ``image`` and ``attention``
+    for the first convolution (quantising that join would round the input anyway), the whole first level (its
+    FLOAT_LEVEL_CONVOLUTIONS convolutions, the activations between and after them, and the nodes reading the
+    level's output: the max-pool down to level 2 and the skip's gate), and the last convolution."""
+    nodes = model.graph.node
+    producers = {out: node for node in nodes for out in node.output}
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for node in nodes:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    convs = [node for node in nodes if node.op_type == "Conv"]
     head = [producers[i].name for i in convs[0].input[:1] if i in producers]
-    return head + [convs[0].name, convs[-1].name]
+    level, node, seen = [convs[0]], convs[0], 1
+    while len(readers := consumers.get(node.output[0], [])) == 1 and (
+        readers[0].op_type != "Conv" or seen < FLOAT_LEVEL_CONVOLUTIONS
+    ):
+        node = readers[0]
+        seen += node.op_type == "Conv"
+        level.append(node)
+    if len(readers) > 1:
+        level.extend(readers)
+    return head + [node.name for node in level] + [convs[-1].name]
 
 
 # Ops that commute with scaling a channel by s > 0 and never mix channels: LeakyRelu and MaxPool are
@@ -257,9 +287,9 @@ def equalize_channels(model: onnx.ModelProto, images: Sequence[Path], strength: 
 class Int8Options:
     """How quantize_int8 quantises.
 
-    quant_format: "qoperator" (QLinearConv kernels) or "qdq". float_ends: keep the first and last convolutions
-    in fp32 (they see the input image and write the residual at full resolution with few channels, so they
-    cost little time and their rounding reaches the output unattenuated). percentile: each activation's range
+    quant_format: "qoperator" (QLinearConv kernels) or "qdq". float_ends: keep the first level and the last
+    convolution in fp32 (_float_ends: they work at full resolution with few channels, so they cost little
+    time, and their rounding reaches the output unattenuated). percentile: each activation's range
     covers this percentile of its calibration values (None: min to max), so rare extremes do not coarsen the
     steps every photo is rounded to. equalize: rescale the channels first (equalize_channels) with this
     strength (None: as exported).
@@ -374,7 +404,7 @@ def add_int8_arguments(parser: argparse.ArgumentParser) -> None:
     add("--int8-format", choices=tuple(QUANT_FORMATS), default="qoperator", help="int8 graph form")
     add("--calib-images", type=int, default=24, help="calibration images taken from CALIB_DIR")
     add("--float-ends", action=argparse.BooleanOptionalAction, default=True,
-        help="keep the first and last convolutions in fp32")
+        help="keep the first level (two convolutions and their activations) and the last convolution in fp32")
     add("--percentile", type=float, default=0.0,
         help="percentile of each activation's calibration values its range covers (0: min to max)")
     add("--equalize", type=float, default=0.9, metavar="STRENGTH",

@@ -37,16 +37,23 @@ def _convolutions(graph: onnx.GraphProto) -> list[str]:
     return [node.op_type for node in graph.node if node.op_type in ("Conv", "QLinearConv")]
 
 
-def test_float_ends_keep_the_first_and_last_convolutions_and_the_input_image_in_float(
+def test_float_ends_keep_the_input_the_first_level_and_the_last_convolution_in_float(
     fp32_model: Path, dark_photos: list[Path], tmp_path: Path
 ) -> None:
     graph = _quantize(fp32_model, tmp_path / "ends.onnx", dark_photos, float_ends=True)
     convs = _convolutions(graph)
-    assert convs == ["Conv"] + ["QLinearConv"] * (len(convs) - 2) + ["Conv"]
+    assert convs == ["Conv"] * 2 + ["QLinearConv"] * (len(convs) - 3) + ["Conv"]
     producers = {out: node for node in graph.node for out in node.output}
-    first = next(node for node in graph.node if node.op_type == "Conv")
+    first, second = [node for node in graph.node if node.op_type == "Conv"][:2]
     joined = producers[first.input[0]]  # the input image is not rounded to 8 bits before the first layer
     assert joined.op_type == "Concat" and list(joined.input) == ["image", "attention"]
+    assert producers[second.input[0]].op_type != "DequantizeLinear"  # the first level stays in float
+    after, node = [], second
+    while len(readers := [n for n in graph.node if node.output[0] in n.input]) == 1:
+        node = readers[0]
+        after.append(node.op_type)
+    assert after and not any(op.startswith(("QLinear", "Quantize")) for op in after)
+    assert sorted(n.op_type for n in readers) == ["MaxPool", "Mul"]  # rounded after the pool and the gate
 
     graph = _quantize(fp32_model, tmp_path / "all.onnx", dark_photos, float_ends=False)
     assert set(_convolutions(graph)) == {"QLinearConv"}
