@@ -10,7 +10,8 @@ noise and compression blocks into blotches. On the large frames of a folder of r
   Rec. 601 luma) and its 7x7 box mean: colour speckle and blotches. Lower is cleaner.
 - **luma detail**: the same for luma: grain, blocks and texture together.
 - **near-black luma and cast**: over the pixels whose input luma is under 0.03, the output's mean luma and
-  the spread of its mean R, G and B (a veil over the blacks, and its colour), in 8-bit levels.
+  the spread of its mean R, G and B (a veil over the blacks, and its colour), in 8-bit levels, and those
+  means themselves (which way the cast leans).
 
 It writes a sheet of 256 px crops at 100% from the darkest scenes and two mid ones, one frame each, and of
 any --also images (input | each method): the pictures the numbers stand for. With --scored FOLDER (and
@@ -116,7 +117,8 @@ def detail_table(frames: list[Path], methods: dict[str, Method]) -> tuple[list[d
         rows.append({"method": name, "chroma detail (levels)": f"{total[0] / len(frames):.3f}",
                      "luma detail (levels)": f"{total[1] / len(frames):.3f}",
                      "near-black luma (levels)": f"{float(black @ LUMA_601):.1f}",
-                     "near-black cast (levels)": f"{float(black.max() - black.min()):.1f}"})
+                     "near-black cast (levels)": f"{float(black.max() - black.min()):.1f}",
+                     "near-black R, G, B (levels)": ", ".join(f"{float(v):.1f}" for v in black)})
     return rows, brightness
 
 

@@ -48,6 +48,7 @@ def test_a_coloured_veil_over_the_blacks_is_measured_on_the_input_s_black_pixels
     assert float(by_method["olive"]["near-black luma (levels)"]) == pytest.approx(3 + 40 * 0.299 + 30 * 0.587,
                                                                                   abs=0.05)
     assert float(by_method["olive"]["near-black cast (levels)"]) == pytest.approx(40.0)
+    assert by_method["olive"]["near-black R, G, B (levels)"] == "43.0, 33.0, 3.0"
 
 
 def test_a_run_writes_the_tables_and_the_crops_of_every_method(tmp_path: Path) -> None:
