@@ -107,7 +107,9 @@ def test_the_shipped_model_turns_dim_colours_and_photo_colour_turns_them_back(sh
     coloured = slice(0, 5)  # the grey patch has no hue
     turned_by_model = hue_turn(model_only[centres], photo[centres])[0, coloured]
     turned_kept = hue_turn(kept[centres], photo[centres])[0, coloured]
-    assert turned_by_model.max() > 20.0  # what this filter exists for; if a new model fixes it, re-measure
+    # What this filter exists for: the shipped model (2026.12.03) turns the violet patch by 17 degrees and the
+    # teal one by 13 (the model before it, over 20); if a new model fixes it, re-measure.
+    assert turned_by_model.max() > 10.0
     assert turned_kept.max() < 3.0
     # Brightness stays the model's; the grey patch, which the model tints a little, comes out as grey as its
     # attention (0.88 there) lets it.
@@ -133,10 +135,11 @@ def test_cli_keeps_photo_colour_by_default_and_takes_a_percentage(tmp_path: Path
         assert cli_main(["enhance", str(source), "-o", str(out), "--provider", "cpu", *extra]) == 0
         written[name] = np.asarray(Image.open(next(out.glob("toys*.png")))) / 255.0
     assert DEFAULT_FILTERS.photo_colour == 1.0
-    red = (24, 24)
-    assert hue_turn(written["default"][red], patches(DIM_COLOURS)[red]) < 3.0
-    assert hue_turn(written["off"][red], patches(DIM_COLOURS)[red]) > 10.0
-    assert written["default"][red][1] < written["half"][red][1] < written["off"][red][1]  # less orange
+    violet = (24, 2 * 48 + 24)  # the patch the shipped model turns most
+    photo = patches(DIM_COLOURS)
+    turned = {name: float(hue_turn(image[violet], photo[violet])) for name, image in written.items()}
+    assert turned["default"] < 3.0 and turned["off"] > 10.0
+    assert turned["default"] < turned["half"] < turned["off"]
 
 
 def test_photo_colour_alone_does_not_widen_the_tiles(cpu_model: EnhancerModel) -> None:
