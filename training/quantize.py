@@ -34,16 +34,18 @@ half-resolution decoder level in fp32 gained about 3 dB on the worst photo but c
 arithmetic; the ends or the deep levels in fp32 changed nothing.
 
 The model retrained from He's initialisation (run s36, docs/TRAINING.md) broke that recipe: with the first and
-last convolutions in fp32 its int8 file scored 36.0 / 28.7 dB on a 12-photo screen of its worst frames (20
-real photos through the engine: 36.4 / 29.8 dB), and no equalisation strength, percentile or larger
-calibration set reached 32 dB on its worst photo. Keeping any one level's convolutions in fp32 changed
-nothing, because the activations between them were still rounded (each LeakyRelu, MaxPool and gate is an 8-bit
-op of its own). Rounding one activation at a time to 8 bits in PyTorch (that image's own range, dev_real 450_2
-and s245_1909 at 768 px) found the cause: the first convolution's output alone costs 29.4 and 33.1 dB, the
-first level's output 40.1 and 36.5 dB, every deeper activation 42 dB or more (most over 50). The first
-level's features carry a dark photo's whole signal on a small part of their range, and everything after them
-magnifies it. So --float-ends keeps the whole first level in float, its activations and the pool and gate that
-read its output included (_float_ends): 37.8 / 36.3 dB on the same screen.
+last convolutions in fp32 its int8 file scored 36.4 / 29.8 dB on 20 real photos through the engine, and on a
+screen of its 12 worst frames (whole images of at most 1024 px) 31.8 / 28.7 dB; no equalisation strength (0.75
+to 1), 99.999th-percentile ranges or 64 calibration images got the worst of them past 31.1 dB. Keeping any one
+level's convolutions in fp32 changed nothing, because the activations between them were still rounded (each
+LeakyRelu, MaxPool and gate is an 8-bit op of its own). Rounding one activation at a time to 8 bits in PyTorch
+(that image's own range, dev_real 450_2 and dev_eval s245_1909 at 768 px; a one-off probe, not kept) found the
+cause: the first convolution's output alone costs 29.4 and 33.1 dB, the first level's output 40.1 and 36.5 dB,
+every deeper activation 42 dB or more (most over 50). The first level's features carry a dark photo's whole
+signal on a small part of their range, and everything after them magnifies it. So --float-ends keeps the whole
+first level in float, its activations and the pool and gate that read its output included (_float_ends): 37.8
+/ 36.3 dB on the same screen, and on all 154 real photos through the engine (``scripts/bench_table.py --only
+int8``) 39.4 / 35.8 dB, 2.93x the speed of fp32.
 """
 
 from __future__ import annotations
@@ -144,6 +146,15 @@ def _float_tail(model: onnx.ModelProto) -> list[str]:
     return [add.name] + [mul.name for mul in muls]
 
 
+def _readers(model: onnx.ModelProto) -> dict[str, list[onnx.NodeProto]]:
+    """The nodes that read each tensor, by tensor name."""
+    readers: dict[str, list[onnx.NodeProto]] = {}
+    for node in model.graph.node:
+        for name in node.input:
+            readers.setdefault(name, []).append(node)
+    return readers
+
+
 def _float_ends(model: onnx.ModelProto) -> list[str]:
     """Names of the nodes kept in float at the network's ends: the node that joins ``image`` and ``attention``
     for the first convolution (quantising that join would round the input anyway), the whole first level (its
@@ -151,10 +162,7 @@ def _float_ends(model: onnx.ModelProto) -> list[str]:
     level's output: the max-pool down to level 2 and the skip's gate), and the last convolution."""
     nodes = model.graph.node
     producers = {out: node for node in nodes for out in node.output}
-    consumers: dict[str, list[onnx.NodeProto]] = {}
-    for node in nodes:
-        for name in node.input:
-            consumers.setdefault(name, []).append(node)
+    consumers = _readers(model)
     convs = [node for node in nodes if node.op_type == "Conv"]
     head = [producers[i].name for i in convs[0].input[:1] if i in producers]
     level, node, seen = [convs[0]], convs[0], 1
@@ -189,10 +197,7 @@ def _channel_consumers(
     channel-wise ops only (CHANNELWISE_OPS, a Mul by a one-channel map, Concat), as (convolution, offset);
     None when any path leads anywhere else (a graph output, an Add, a grouped convolution, a weight), where
     scaling the channel would change the result."""
-    consumers: dict[str, list[onnx.NodeProto]] = {}
-    for node in model.graph.node:
-        for name in node.input:
-            consumers.setdefault(name, []).append(node)
+    consumers = _readers(model)
     outputs = {out.name for out in model.graph.output}
     found, todo = [], [(tensor, 0)]
     while todo:
