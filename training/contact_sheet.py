@@ -11,7 +11,7 @@ CELL = 256
 """Each image is fitted into a CELL x CELL box."""
 _HEADER = 24
 """Height of the title row when every title fits on one line; long titles wrap and the row grows."""
-_LINE = 12
+_LINE = 12  # pixels per wrapped title line (Pillow's default font is about 10 high)
 _GAP = 4
 _BACKGROUND = (32, 32, 32)
 
@@ -31,7 +31,7 @@ def contact_sheet(columns: Sequence[str], rows: Sequence[Sequence[np.ndarray | N
     neighbouring titles never overlap.
     """
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    titles = [wrap(measure, title, CELL - 8) for title in columns]
+    titles = [wrap_title(measure, title, CELL - 8) for title in columns]
     header = _HEADER + _LINE * (max((len(lines) for lines in titles), default=1) - 1)
     width = len(columns) * (CELL + _GAP) + _GAP
     height = header + len(rows) * (CELL + _GAP) + _GAP
@@ -54,7 +54,7 @@ def contact_sheet(columns: Sequence[str], rows: Sequence[Sequence[np.ndarray | N
     return sheet
 
 
-def wrap(draw: ImageDraw.ImageDraw, title: str, width: float) -> list[str]:
+def wrap_title(draw: ImageDraw.ImageDraw, title: str, width: float) -> list[str]:
     """``title`` in lines of at most ``width`` pixels in ``draw``'s font, broken at spaces (a single word
     wider than that keeps a line of its own)."""
     lines: list[str] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from training.contact_sheet import _GAP, _HEADER, CELL, contact_sheet, wrap
+from training.contact_sheet import _GAP, _HEADER, CELL, contact_sheet, wrap_title
 
 LONG = "enlightengan shadow smoothing automatic, photo colour 100 %, colour noise reduction 100 %"
 
@@ -31,7 +31,7 @@ def test_a_long_title_wraps_within_its_column_and_leaves_the_next_column_blank()
 
 def test_wrap_breaks_at_spaces_within_the_width() -> None:
     draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    lines = wrap(draw, LONG, CELL - 8)
+    lines = wrap_title(draw, LONG, CELL - 8)
     assert len(lines) > 1
     assert " ".join(lines) == LONG
     assert all(draw.textlength(line) <= CELL - 8 for line in lines)
